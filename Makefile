@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine:
+#   make demo   creates .venv if missing, installs, runs the main job (cpu preset, ResNet-20 CIFAR-10 W4A4)
+#   make test   same set-up, runs the whole test suite (notebooks included, smoke size)
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PRESET ?= cpu
+OUT ?= runs/demo
+
+.PHONY: install demo test notebooks gpu-check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m synq_nb run --model resnet20_cifar10_akamaster --dataset cifar10 \
+		--w-bits 4 --a-bits 4 --preset $(PRESET) --seed 0 --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+notebooks: $(STAMP)
+	$(BIN)/python -m synq_nb.notebooks_run --out outputs/notebooks
+
+clean:
+	rm -rf $(VENV) .cache runs outputs

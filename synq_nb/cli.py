@@ -1,0 +1,64 @@
+"""Command line: ``python -m synq_nb run --model ... --preset smoke --out DIR``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import PRESETS, get_config
+from .models import TEACHERS
+
+
+def _bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"):
+        return True
+    if s.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected on/off, got {s!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m synq_nb", description="SynQ zero-shot quantization")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="synthesize, quantize, fine-tune and evaluate; writes OUT/results.json")
+    r.add_argument("--model", default="resnet20_cifar10_akamaster", choices=TEACHERS)
+    r.add_argument("--dataset", default=None, help="default: the model's own dataset")
+    r.add_argument("--w-bits", type=int, default=4)
+    r.add_argument("--a-bits", type=int, default=4)
+    r.add_argument("--preset", default="cpu", choices=tuple(PRESETS))
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", required=True, help="output folder (results.json, checkpoint.pt)")
+    r.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
+    r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--baseline", action="store_true", help="switch all three ideas off (KD + CE)")
+    for flag, dest, help_ in (("--filter", "use_filter", "Idea 1: low-pass filter"),
+                              ("--cam", "use_cam", "Idea 2: Grad-CAM alignment"),
+                              ("--soft-labels", "use_soft_labels", "Idea 3: CE only on easy samples")):
+        r.add_argument(flag, dest=dest, type=_bool, default=None, metavar="on|off", help=help_)
+    for name, typ in (("num_images", int), ("synth_iters", int), ("calib_images", int), ("epochs", int),
+                      ("iters_per_epoch", int), ("batch_size", int), ("lr", float), ("d0", float), ("tau", float),
+                      ("lambda_ce", float), ("lambda_cam", float), ("kd_temperature", float), ("kd_alpha", float),
+                      ("eval_limit", int)):
+        r.add_argument("--" + name.replace("_", "-"), dest=name, type=typ, default=None)
+    r.add_argument("--cam-target", choices=("label", "pred"), default=None)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .models import _AKAMASTER, _PYTORCHCV
+    from .pipeline import run_experiment, summary_line
+
+    overrides = {k: v for k, v in vars(args).items()
+                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline")}
+    if args.dataset is None:
+        overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
+    if args.baseline:
+        overrides.update(use_filter=False, use_cam=False, use_soft_labels=False)
+    try:
+        cfg = get_config(args.preset, **overrides)
+        results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(summary_line(results))
+    return 0

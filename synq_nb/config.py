@@ -1,0 +1,113 @@
+"""One config dataclass with named presets: ``smoke`` (tests), ``cpu`` (this 2-core CPU, <= 25 min),
+``paper`` (the paper's budget, for a GPU)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .quantization import check_bits
+
+
+@dataclass
+class SynQConfig:
+    # experiment
+    model: str = "resnet20_cifar10_akamaster"
+    dataset: str = "cifar10"
+    w_bits: int = 4
+    a_bits: int = 4
+    seed: int = 0
+    device: str = "auto"
+    preset: str = "custom"
+    # step 1: synthesis
+    num_images: int = 1024
+    synth_iters: int = 50
+    synth_batch: int = 256
+    synth_lr: float = 0.5
+    alpha_bns: float = 1.0
+    beta_il: float = 0.1
+    gamma_il: float = 0.5
+    # step 2: activation calibration on the synthetic images
+    calib_images: int = 1024
+    filter_calibration: bool = True  # low-pass the calibration images too when use_filter is on
+    # step 3: fine-tuning
+    epochs: int = 10
+    iters_per_epoch: int = 100
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_schedule: str = "cosine"  # cosine | step (x0.1 at 50% and 75%) | constant
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 1e-4
+    augment: bool = True  # random crop (pad 4) + horizontal flip of each synthetic batch
+    grad_clip: float | None = 5.0
+    kd_temperature: float = 1.0  # 1 and kd_alpha 1: the paper's plain KL; official code: T 20, alpha 20
+    kd_alpha: float = 1.0
+    lambda_ce: float = 0.5
+    # the three ideas
+    use_filter: bool = True  # Idea 1: low-pass filter (Eq. 4)
+    d0: float = 16.0
+    filter_kind: str = "gaussian"
+    use_cam: bool = True  # Idea 2: Grad-CAM alignment (Eq. 5)
+    lambda_cam: float = 5.0
+    cam_target: str = "label"  # label (paper) | pred (official code: each model's own prediction)
+    cam_floor: float = 0.05  # floor on the min-max normaliser of each map
+    use_soft_labels: bool = True  # Idea 3: CE only on samples with difficulty <= tau
+    tau: float = 0.7
+    # evaluation
+    eval_every: int = 1  # epochs between test-set evaluations (0: only at the end)
+    eval_limit: int | None = None  # evaluate on the first N test images (None: all)
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> "SynQConfig":
+        check_bits(self.w_bits, "w_bits")
+        check_bits(self.a_bits, "a_bits")
+        positive = ("num_images", "synth_iters", "synth_batch", "calib_images", "epochs", "iters_per_epoch", "batch_size")
+        for name in positive:
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("lr", "synth_lr", "d0", "kd_temperature"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v > 0 and v == v and v != float("inf")):
+                raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+        if not 0 <= self.tau <= 1:
+            raise ValueError(f"tau must lie in [0, 1], got {self.tau!r}")
+        if self.lr_schedule not in ("cosine", "step", "constant"):
+            raise ValueError(f"lr_schedule must be cosine, step or constant, got {self.lr_schedule!r}")
+        if self.cam_target not in ("label", "pred"):
+            raise ValueError(f"cam_target must be 'label' or 'pred', got {self.cam_target!r}")
+        if self.filter_kind not in ("gaussian", "ideal"):
+            raise ValueError(f"filter_kind must be 'gaussian' or 'ideal', got {self.filter_kind!r}")
+        return self
+
+    def replace(self, **changes) -> "SynQConfig":
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes).validate()
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def ideas(self, filter: bool, cam: bool, soft: bool) -> "SynQConfig":
+        """The same config with the three ideas switched on/off (all off = the baseline)."""
+        return self.replace(use_filter=filter, use_cam=cam, use_soft_labels=soft)
+
+
+PRESETS = {
+    # under a minute on a 2-core CPU: for tests and CI
+    "smoke": dict(num_images=128, synth_iters=10, synth_batch=64, calib_images=128, epochs=2, iters_per_epoch=8,
+                  batch_size=32, lr=1e-3, eval_limit=1000),
+    # the full pipeline for ResNet-20 CIFAR-10 on this 2-core CPU in at most 25 minutes
+    "cpu": dict(num_images=1024, synth_iters=50, synth_batch=256, calib_images=1024, epochs=10,
+                iters_per_epoch=100, batch_size=128, lr=1e-3),
+    # the paper's budget (GPU): 5,120 images, 1,000 synthesis iterations, 100 epochs x 200 iterations at 256
+    "paper": dict(num_images=5120, synth_iters=1000, synth_batch=256, calib_images=5120, epochs=100,
+                  iters_per_epoch=200, batch_size=256, lr=1e-3),
+}
+
+
+def get_config(preset: str = "cpu", **overrides) -> SynQConfig:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    return SynQConfig(preset=preset, **PRESETS[preset]).replace(**overrides)

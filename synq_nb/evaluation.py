@@ -1,0 +1,58 @@
+"""Evaluation: top-1 / top-5 accuracy, per-class accuracy, agreement between two models."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+def _batches(dataset, batch_size):
+    if hasattr(dataset, "tensors"):
+        x, y = dataset.tensors[:2]
+        for i in range(0, len(y), batch_size):
+            yield x[i:i + batch_size], y[i:i + batch_size]
+    else:  # any map-style dataset (ImageNet folder)
+        loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=2)
+        yield from loader
+
+
+@torch.no_grad()
+def predict(model: nn.Module, dataset, batch_size: int = 500):
+    """Logits (on CPU) and labels of a whole dataset."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    for x, y in _batches(dataset, batch_size):
+        logits.append(model(x.to(device)).float().cpu())
+        labels.append(y)
+    model.train(was_training)
+    return torch.cat(logits), torch.cat(labels)
+
+
+def accuracy_from_logits(logits, labels, topk=(1, 5)):
+    k = min(max(topk), logits.shape[1])
+    top = logits.topk(k, 1).indices
+    hit = top == labels[:, None]
+    return {f"top{t}": 100.0 * hit[:, :min(t, k)].any(1).float().mean().item() for t in topk}
+
+
+def evaluate(model: nn.Module, dataset, batch_size: int = 500, topk=(1, 5)) -> dict:
+    """Top-k accuracy in percent, e.g. ``{'top1': 91.73, 'top5': 99.7}``."""
+    logits, labels = predict(model, dataset, batch_size)
+    if not torch.isfinite(logits).all():
+        raise FloatingPointError("the model produced non-finite outputs on the evaluation set")
+    return accuracy_from_logits(logits, labels, topk)
+
+
+def per_class_accuracy(model: nn.Module, dataset, batch_size: int = 500) -> torch.Tensor:
+    logits, labels = predict(model, dataset, batch_size)
+    n = logits.shape[1]
+    correct = torch.zeros(n).index_add_(0, labels, (logits.argmax(1) == labels).float())
+    return 100.0 * correct / torch.bincount(labels, minlength=n).clamp(min=1)
+
+
+def agreement(model_a: nn.Module, model_b: nn.Module, dataset, batch_size: int = 500) -> float:
+    """Percentage of images on which the two models predict the same class."""
+    a, _ = predict(model_a, dataset, batch_size)
+    b, _ = predict(model_b, dataset, batch_size)
+    return 100.0 * (a.argmax(1) == b.argmax(1)).float().mean().item()

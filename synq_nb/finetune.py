@@ -1,0 +1,159 @@
+"""Step 3: synthesis-aware fine-tuning of the quantized student (Eq. 6).
+
+Per synthetic batch: (augment) -> low-pass filter (Idea 1) -> difficulty from the teacher (Eq. 3)
+-> L = KD(teacher || student) + lambda_CE * CE on samples with difficulty <= tau (Idea 3)
+       + lambda_CAM * ||CAM_t - CAM_s||^2 (Idea 2).
+With all three switches off it is the baseline (KD + CE on every sample). One student forward and
+backward and one teacher forward per iteration; the teacher's Grad-CAM only back-propagates through
+its head.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from .cam import cam_from_features, default_cam_layer, forward_with_features
+from .config import SynQConfig
+from .filtering import low_pass_filter
+from .losses import cam_loss, difficulty, kd_loss, selective_ce
+from .synthesis import _atomic_save
+
+
+def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Per-image random crop (zero padding ``pad``) and horizontal flip, batched."""
+    n, _, h, w = x.shape
+    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    di = torch.randint(0, 2 * pad + 1, (n,), generator=gen).to(x.device)
+    dj = torch.randint(0, 2 * pad + 1, (n,), generator=gen).to(x.device)
+    rows = (di[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = (dj[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+    out = xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]
+    flip = (torch.rand(n, generator=gen) < 0.5).to(x.device)[:, None, None, None]
+    return torch.where(flip, out.flip(-1), out)
+
+
+def _lr_factor(cfg: SynQConfig, step: int, total: int) -> float:
+    if cfg.lr_schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * step / total))
+    if cfg.lr_schedule == "step":
+        return 0.1 ** ((step >= 0.5 * total) + (step >= 0.75 * total))
+    return 1.0
+
+
+class SynQStep:
+    """The loss of one batch (Eq. 6), with each idea behind its switch in ``cfg``."""
+
+    def __init__(self, student: nn.Module, teacher: nn.Module, cfg: SynQConfig):
+        self.student, self.teacher, self.cfg = student, teacher, cfg
+        self.layer = default_cam_layer(teacher)
+
+    def __call__(self, x, y):
+        cfg = self.cfg
+        if cfg.use_filter:
+            x = low_pass_filter(x, cfg.d0, cfg.filter_kind)
+        if cfg.use_cam:
+            with torch.enable_grad():
+                t_logits, t_feats = forward_with_features(self.teacher, x, self.layer)
+                t_target = y if cfg.cam_target == "label" else t_logits.argmax(1)
+                t_cam = cam_from_features(t_logits, t_feats, t_target, x.shape[-2:], True, cfg.cam_floor).detach()
+            t_logits = t_logits.detach()
+            s_logits, s_feats = forward_with_features(self.student, x, self.layer)
+            s_target = y if cfg.cam_target == "label" else s_logits.detach().argmax(1)
+            s_cam = cam_from_features(s_logits, s_feats, s_target, x.shape[-2:], True, cfg.cam_floor)
+            l_cam = cam_loss(t_cam, s_cam)
+        else:
+            with torch.no_grad():
+                t_logits = self.teacher(x)
+            s_logits = self.student(x)
+            l_cam = s_logits.new_zeros(())
+        delta = difficulty(t_logits, y)
+        l_kd = kd_loss(s_logits, t_logits, cfg.kd_temperature, cfg.kd_alpha)
+        l_ce = selective_ce(s_logits, y, delta, cfg.tau if cfg.use_soft_labels else math.inf)
+        loss = l_kd + cfg.lambda_ce * l_ce + cfg.lambda_cam * l_cam
+        terms = dict(kd=l_kd.detach(), ce=l_ce.detach(), cam=l_cam.detach(),
+                     hard_frac=(delta <= cfg.tau).float().mean() if cfg.use_soft_labels else torch.ones(()))
+        return loss, terms
+
+
+def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: SynQConfig,
+             eval_fn=None, checkpoint: str | Path | None = None, progress: bool = True, on_epoch=None) -> dict:
+    """Fine-tune ``student`` in place on the synthetic set; returns the per-epoch history.
+
+    ``eval_fn(student) -> top-1`` is called every ``cfg.eval_every`` epochs and after the last.
+    ``checkpoint``: a file written (atomically) after every epoch; if it exists, training resumes
+    from it. ``on_epoch(history)`` is called after each epoch (live plots).
+    Raises FloatingPointError as soon as the loss is not finite.
+    """
+    cfg.validate()
+    device = next(student.parameters()).device
+    images, labels = images.to(device), labels.to(device)
+    params = [p for p in student.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    gen = torch.Generator().manual_seed(cfg.seed + 7)
+    total = cfg.epochs * cfg.iters_per_epoch
+    history = {k: [] for k in ("epoch", "loss", "kd", "ce", "cam", "hard_frac", "lr", "seconds", "top1")}
+    history["iter_loss"] = []
+    start_epoch = 0
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.is_file():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        student.load_state_dict(state["student"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        history, start_epoch = state["history"], state["epoch"]
+    step_fn = SynQStep(student, teacher, cfg)
+    student.eval()  # BN keeps the teacher's running statistics; parameters still train
+    teacher.eval()
+    bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning", disable=not progress, mininterval=1.0)
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        sums = dict(loss=0.0, kd=0.0, ce=0.0, cam=0.0, hard_frac=0.0)
+        for it in range(cfg.iters_per_epoch):
+            step = epoch * cfg.iters_per_epoch + it
+            lr = cfg.lr * _lr_factor(cfg, step, total)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            idx = torch.randint(0, len(labels), (cfg.batch_size,), generator=gen).to(device)
+            x, y = images[idx], labels[idx]
+            if cfg.augment and x.shape[-1] <= 64:
+                x = augment_batch(x, gen)
+            loss, terms = step_fn(x, y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"fine-tuning loss is not finite at epoch {epoch} iteration {it} "
+                    f"(kd={terms['kd'].item():.4g}, ce={terms['ce'].item():.4g}, cam={terms['cam'].item():.4g}); "
+                    f"lower lr (now {lr:.3g}) or lambda_cam, or raise cam_floor")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            opt.step()
+            li = loss.item()
+            history["iter_loss"].append(li)
+            sums["loss"] += li
+            for k in ("kd", "ce", "cam", "hard_frac"):
+                sums[k] += terms[k].item()
+            bar.update()
+            bar.set_postfix(loss=f"{li:.3f}", refresh=False)
+        n = cfg.iters_per_epoch
+        history["epoch"].append(epoch + 1)
+        for k, v in sums.items():
+            history[k].append(v / n)
+        history["lr"].append(lr)
+        history["seconds"].append(time.perf_counter() - t0)
+        last = epoch + 1 == cfg.epochs
+        do_eval = eval_fn is not None and (last or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0))
+        history["top1"].append(float(eval_fn(student)) if do_eval else None)
+        if ckpt is not None:
+            _atomic_save(dict(student=student.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+                              history=history, epoch=epoch + 1, config=cfg.to_dict()), ckpt)
+        if on_epoch is not None:
+            on_epoch(history)
+    bar.close()
+    return history

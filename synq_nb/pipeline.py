@@ -1,0 +1,113 @@
+"""The whole experiment: teacher -> synthesis -> quantization + calibration -> fine-tuning -> evaluation."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from .config import SynQConfig
+from .data import load_dataset
+from .evaluation import evaluate
+from .filtering import low_pass_filter
+from .finetune import finetune
+from .models import get_device, load_teacher, teacher_info
+from .quantization import calibrate_activations, model_size_bits, quantize_model
+from .synthesis import synthesize
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def calibration_images(synth_images: torch.Tensor, cfg: SynQConfig) -> torch.Tensor:
+    x = synth_images[:cfg.calib_images]
+    if cfg.use_filter and cfg.filter_calibration:
+        x = low_pass_filter(x, cfg.d0, cfg.filter_kind)
+    return x
+
+
+def write_json(obj, path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher=None, synthetic=None,
+                   test_set=None, on_epoch=None, resume: bool = True) -> dict:
+    """Run one experiment and return (and, with ``out_dir``, write ``results.json``) its results.
+
+    ``teacher``/``synthetic``/``test_set`` may be passed in to reuse them across runs (ablations).
+    """
+    cfg.validate()
+    torch.manual_seed(cfg.seed)
+    device = get_device(None if cfg.device == "auto" else cfg.device)
+    times = {}
+    t = time.perf_counter()
+    if teacher is None:
+        teacher = load_teacher(cfg.model, device=device)
+    info = teacher_info(teacher)
+    if info.dataset != cfg.dataset:
+        raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
+    if test_set is None:
+        test_set = load_dataset(cfg.dataset, "test" if cfg.dataset != "imagenet" else "val", normalize=info, limit=cfg.eval_limit)
+    times["load"] = time.perf_counter() - t
+    eval_seconds = [0.0]
+
+    def top1(model):
+        t0 = time.perf_counter()
+        r = evaluate(model, test_set)
+        eval_seconds[0] += time.perf_counter() - t0
+        return r
+
+    fp = top1(teacher)
+    t = time.perf_counter()
+    if synthetic is None:
+        synthetic = synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
+                               cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress)
+    times["synthesis"] = time.perf_counter() - t
+    t = time.perf_counter()
+    student = quantize_model(teacher, cfg.w_bits, cfg.a_bits)
+    calibrate_activations(student, calibration_images(synthetic.images, cfg).to(device))
+    times["calibration"] = time.perf_counter() - t
+    rtn = top1(student)
+    ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None and resume else None
+    t = time.perf_counter()
+    ev0 = eval_seconds[0]
+    history = finetune(student, teacher, synthetic.images, synthetic.labels, cfg,
+                       eval_fn=lambda m: top1(m)["top1"], checkpoint=ckpt, progress=progress, on_epoch=on_epoch)
+    times["evaluation_during_finetune"] = eval_seconds[0] - ev0
+    times["finetune"] = time.perf_counter() - t - times["evaluation_during_finetune"]
+    final = top1(student)
+    times["evaluation"] = eval_seconds[0]
+    evaluated = [a for a in history["top1"] if a is not None]
+    results = dict(
+        model=cfg.model, dataset=cfg.dataset, w_bits=cfg.w_bits, a_bits=cfg.a_bits, seed=cfg.seed,
+        preset=cfg.preset, fp_top1=fp["top1"], fp_top5=fp["top5"], rtn_top1=rtn["top1"], rtn_top5=rtn["top5"],
+        final_top1=final["top1"], final_top5=final["top5"],
+        best_top1=max(evaluated + [final["top1"]]),  # best over the evaluated epochs (labelled as such)
+        size_bits_fp=model_size_bits(teacher), size_bits_quant=model_size_bits(student),
+        synthetic_from_cache=synthetic.from_cache, synthesis_seconds_when_made=synthetic.seconds,
+        times_s=times, total_s=sum(v for k, v in times.items() if k != "evaluation_during_finetune"),
+        device=device_name(device), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
+        history={k: v for k, v in history.items() if k != "iter_loss"},
+        eval_images=len(test_set), config=cfg.to_dict(),
+    )
+    if out_dir is not None:
+        write_json(results, Path(out_dir) / "results.json")
+    results["student"] = student  # not serialised: for notebooks
+    return results
+
+
+def summary_line(r: dict) -> str:
+    return (f"{r['model']} W{r['w_bits']}A{r['a_bits']} seed {r['seed']} ({r['preset']}): FP {r['fp_top1']:.2f}  "
+            f"RTN {r['rtn_top1']:.2f}  final {r['final_top1']:.2f} (best {r['best_top1']:.2f})  "
+            f"[{r['total_s']:.0f} s on {r['device']}]")

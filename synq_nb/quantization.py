@@ -1,0 +1,195 @@
+"""Round-to-nearest quantization as in the paper (and its official code).
+
+* Weights: asymmetric, per output channel, min/max range (widened to include 0, so the zero
+  point is an integer code), recomputed from the full-precision latent weights at every forward,
+  straight-through estimator (STE) in backward.
+* Activations: the output of every ReLU/ReLU6, per tensor, asymmetric, range = EMA of batch
+  min/max (beta 0.9, bias-corrected) while calibrating, then frozen.
+* Every Conv2d and Linear (first and last included) at the same bit-width; BatchNorm stays in
+  full precision.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MIN_BITS, MAX_BITS = 2, 8
+
+
+def check_bits(bits, what: str = "bit-width") -> int:
+    if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
+        raise ValueError(f"{what} must be an integer from {MIN_BITS} to {MAX_BITS}, got {bits!r}")
+    return bits
+
+
+def weight_qparams(w: torch.Tensor, bits: int):
+    """Per-output-channel scale and integer zero point for codes in [0, 2^bits - 1]."""
+    flat = w.detach().flatten(1)
+    lo = flat.min(1).values.clamp(max=0)
+    hi = flat.max(1).values.clamp(min=0)
+    scale = ((hi - lo) / (2**bits - 1)).clamp(min=1e-8)
+    zero_point = torch.round(-lo / scale)
+    return scale, zero_point
+
+
+def fake_quantize(x: torch.Tensor, scale, zero_point, bits: int) -> torch.Tensor:
+    """Quantize-dequantize (round to nearest, clamp to the code range), no STE."""
+    q = torch.clamp(torch.round(x / scale) + zero_point, 0, 2**bits - 1)
+    return (q - zero_point) * scale
+
+
+def quantize_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
+    """Per-channel min/max fake quantization of a weight tensor with a straight-through gradient."""
+    scale, zp = weight_qparams(w, bits)
+    shape = (-1,) + (1,) * (w.dim() - 1)
+    wq = fake_quantize(w, scale.view(shape), zp.view(shape), bits)
+    return w + (wq - w).detach()
+
+
+class QuantConv2d(nn.Conv2d):
+    w_bits: int
+
+    @classmethod
+    def from_float(cls, m: nn.Conv2d, bits: int):
+        q = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
+                m.groups, m.bias is not None, m.padding_mode, device=m.weight.device, dtype=m.weight.dtype)
+        q.load_state_dict(m.state_dict())
+        q.w_bits = bits
+        return q
+
+    def forward(self, x):
+        return self._conv_forward(x, quantize_weight(self.weight, self.w_bits), self.bias)
+
+
+class QuantLinear(nn.Linear):
+    w_bits: int
+
+    @classmethod
+    def from_float(cls, m: nn.Linear, bits: int):
+        q = cls(m.in_features, m.out_features, m.bias is not None, device=m.weight.device, dtype=m.weight.dtype)
+        q.load_state_dict(m.state_dict())
+        q.w_bits = bits
+        return q
+
+    def forward(self, x):
+        return F.linear(x, quantize_weight(self.weight, self.w_bits), self.bias)
+
+
+class ActQuant(nn.Module):
+    """Per-tensor asymmetric activation quantizer with an EMA (bias-corrected) min/max range.
+
+    ``calibrating=True``: each forward updates the range from the batch, then quantizes with it.
+    After :meth:`freeze` the range is fixed. Using it before any calibration is an error.
+    """
+
+    def __init__(self, bits: int, momentum: float = 0.9):
+        super().__init__()
+        self.bits, self.momentum = bits, momentum
+        self.calibrating = False
+        self.register_buffer("ema_min", torch.zeros(()))
+        self.register_buffer("ema_max", torch.zeros(()))
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+
+    def extra_repr(self):
+        return f"bits={self.bits}, calibrated={bool(self.steps > 0)}"
+
+    @property
+    def range(self):
+        corr = 1 - self.momentum ** self.steps.float()
+        return self.ema_min / corr, self.ema_max / corr
+
+    def forward(self, x):
+        if self.calibrating:
+            with torch.no_grad():
+                m = self.momentum
+                self.ema_min.mul_(m).add_((1 - m) * x.min())
+                self.ema_max.mul_(m).add_((1 - m) * x.max())
+                self.steps += 1
+        elif self.steps == 0:
+            raise RuntimeError("activation quantizer used before calibration: call synq_nb.calibrate_activations(model, images)")
+        lo, hi = self.range
+        lo, hi = lo.clamp(max=0), hi.clamp(min=0)
+        scale = ((hi - lo) / (2**self.bits - 1)).clamp(min=1e-8)
+        zp = torch.round(-lo / scale)
+        xq = fake_quantize(x, scale, zp, self.bits)
+        return x + (xq - x).detach()
+
+
+def _wrap(module: nn.Module, w_bits: int, a_bits: int):
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Conv2d) and not isinstance(child, QuantConv2d):
+            setattr(module, name, QuantConv2d.from_float(child, w_bits))
+        elif isinstance(child, nn.Linear) and not isinstance(child, QuantLinear):
+            setattr(module, name, QuantLinear.from_float(child, w_bits))
+        elif isinstance(child, (nn.ReLU, nn.ReLU6)):
+            setattr(module, name, nn.Sequential(child, ActQuant(a_bits).to(_device_of(module))))
+        else:
+            _wrap(child, w_bits, a_bits)
+
+
+def _device_of(module):
+    for t in list(module.parameters()) + list(module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+def quantize_model(model: nn.Module, w_bits: int, a_bits: int) -> nn.Module:
+    """A quantized copy of ``model`` (the original is untouched), in eval mode, trainable.
+
+    Activation ranges must then be calibrated with :func:`calibrate_activations`.
+    """
+    check_bits(w_bits, "w_bits")
+    check_bits(a_bits, "a_bits")
+    relus = [m for m in model.modules() if isinstance(m, (nn.ReLU, nn.ReLU6))]
+    if len(relus) != len({id(m) for m in relus}):  # pragma: no cover - defensive
+        raise ValueError("a ReLU module is shared between layers; give each use its own module")
+    q = copy.deepcopy(model)
+    _wrap(q, w_bits, a_bits)
+    q.synq_bits = (w_bits, a_bits)
+    q.eval().requires_grad_(True)  # BN affine parameters stay trainable, in full precision
+    return q
+
+
+def act_quantizers(model: nn.Module):
+    return [m for m in model.modules() if isinstance(m, ActQuant)]
+
+
+@torch.no_grad()
+def calibrate_activations(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> nn.Module:
+    """Run ``images`` through ``model`` with every activation quantizer updating its EMA range,
+    then freeze the ranges. BN keeps its running statistics (eval mode)."""
+    qs = act_quantizers(model)
+    if not qs:
+        raise ValueError("model has no activation quantizers: quantize it with synq_nb.quantize_model first")
+    if images.dim() != 4:
+        raise ValueError(f"calibration images must be N x C x H x W, got shape {tuple(images.shape)}")
+    was_training = model.training
+    model.eval()
+    device = _device_of(model)
+    for q in qs:
+        q.ema_min.zero_(), q.ema_max.zero_(), q.steps.zero_()
+        q.calibrating = True
+    try:
+        for i in range(0, len(images), batch_size):
+            model(images[i:i + batch_size].to(device))
+    finally:
+        for q in qs:
+            q.calibrating = False
+    model.train(was_training)
+    return model
+
+
+def model_size_bits(model: nn.Module) -> int:
+    """Storage in bits: quantized weights at their bit-width plus a 32-bit scale and zero point per
+    output channel; everything else (BN, biases, full-precision weights) at 32 bits."""
+    total = 0
+    for m in model.modules():
+        own = dict(m.named_parameters(recurse=False))
+        if isinstance(m, (QuantConv2d, QuantLinear)):
+            w = own.pop("weight")
+            total += w.numel() * m.w_bits + 2 * 32 * w.shape[0]
+        total += sum(p.numel() * 32 for p in own.values())
+    return total
