@@ -7,12 +7,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PRESET ?= cpu
 OUT ?= runs/demo
+# Offline data: default to ../shared/data when it is there and the variables are unset.
+ifneq ($(wildcard ../shared/data/cifar10),)
+SYNQ_DATA_DIR ?= $(abspath ../shared/data)
+SYNQ_WEIGHTS_DIR ?= $(abspath ../shared/data/weights)
+endif
+SYNQ_CACHE_DIR ?= $(abspath .cache)
+export SYNQ_DATA_DIR SYNQ_WEIGHTS_DIR SYNQ_CACHE_DIR
 
 .PHONY: install demo test notebooks gpu-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)

@@ -37,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, typ in (("num_images", int), ("synth_iters", int), ("calib_images", int), ("epochs", int),
                       ("iters_per_epoch", int), ("batch_size", int), ("lr", float), ("d0", float), ("tau", float),
                       ("lambda_ce", float), ("lambda_cam", float), ("kd_temperature", float), ("kd_alpha", float),
-                      ("eval_limit", int)):
+                      ("eval_limit", int), ("eval_every", int), ("max_finetune_seconds", float)):
         r.add_argument("--" + name.replace("_", "-"), dest=name, type=typ, default=None)
+    r.add_argument("--train-data", choices=("synthetic", "real"), default=None,
+                   help="real: fine-tune on NUM_IMAGES real training images (a reference, not zero-shot)")
     r.add_argument("--cam-target", choices=("label", "pred"), default=None)
     return p
 

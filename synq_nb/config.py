@@ -18,7 +18,8 @@ class SynQConfig:
     seed: int = 0
     device: str = "auto"
     preset: str = "custom"
-    # step 1: synthesis
+    # step 1: synthesis ("real": fine-tune on num_images real training images instead, as a reference)
+    train_data: str = "synthetic"
     num_images: int = 1024
     synth_iters: int = 50
     synth_batch: int = 256
@@ -40,6 +41,7 @@ class SynQConfig:
     weight_decay: float = 1e-4
     augment: bool = True  # random crop (pad 4) + horizontal flip of each synthetic batch
     grad_clip: float | None = 5.0
+    max_finetune_seconds: float | None = None  # stop after the epoch that crosses this wall time (stated in results)
     kd_temperature: float = 1.0  # 1 and kd_alpha 1: the paper's plain KL; official code: T 20, alpha 20
     kd_alpha: float = 1.0
     lambda_ce: float = 0.5
@@ -72,6 +74,8 @@ class SynQConfig:
                 raise ValueError(f"{name} must be a positive finite number, got {v!r}")
         if not 0 <= self.tau <= 1:
             raise ValueError(f"tau must lie in [0, 1], got {self.tau!r}")
+        if self.train_data not in ("synthetic", "real"):
+            raise ValueError(f"train_data must be 'synthetic' or 'real', got {self.train_data!r}")
         if self.lr_schedule not in ("cosine", "step", "constant"):
             raise ValueError(f"lr_schedule must be cosine, step or constant, got {self.lr_schedule!r}")
         if self.cam_target not in ("label", "pred"):

@@ -110,6 +110,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     step_fn = SynQStep(student, teacher, cfg)
     student.eval()  # BN keeps the teacher's running statistics; parameters still train
     teacher.eval()
+    t_start = time.perf_counter()
     bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning", disable=not progress, mininterval=1.0)
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
@@ -148,12 +149,16 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         history["lr"].append(lr)
         history["seconds"].append(time.perf_counter() - t0)
         last = epoch + 1 == cfg.epochs
-        do_eval = eval_fn is not None and (last or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0))
+        out_of_time = bool(cfg.max_finetune_seconds) and time.perf_counter() - t_start > cfg.max_finetune_seconds
+        do_eval = eval_fn is not None and (last or out_of_time or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0))
         history["top1"].append(float(eval_fn(student)) if do_eval else None)
         if ckpt is not None:
             _atomic_save(dict(student=student.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
                               history=history, epoch=epoch + 1, config=cfg.to_dict()), ckpt)
         if on_epoch is not None:
             on_epoch(history)
+        if cfg.max_finetune_seconds and time.perf_counter() - t_start > cfg.max_finetune_seconds and not last:
+            history["stopped_early"] = f"time limit {cfg.max_finetune_seconds} s reached after epoch {epoch + 1}"
+            break
     bar.close()
     return history

@@ -17,7 +17,7 @@ from .filtering import low_pass_filter
 from .finetune import finetune
 from .models import get_device, load_teacher, teacher_info
 from .quantization import calibrate_activations, model_size_bits, quantize_model
-from .synthesis import synthesize
+from .synthesis import SyntheticSet, synthesize
 
 
 def device_name(device: torch.device) -> str:
@@ -31,6 +31,17 @@ def calibration_images(synth_images: torch.Tensor, cfg: SynQConfig) -> torch.Ten
     if cfg.use_filter and cfg.filter_calibration:
         x = low_pass_filter(x, cfg.d0, cfg.filter_kind)
     return x
+
+
+def real_training_set(cfg: SynQConfig, info) -> SyntheticSet:
+    """A class-balanced set of ``cfg.num_images`` real training images (the data-access reference)."""
+    train = load_dataset(cfg.dataset, "train", normalize=info)
+    per_class = cfg.num_images // info.num_classes
+    idx = torch.cat([torch.nonzero(train.labels == c)[:per_class, 0] for c in range(info.num_classes)])
+    if len(idx) < cfg.num_images - info.num_classes:
+        raise ValueError(f"only {len(idx)} real training images available, asked for {cfg.num_images}")
+    idx = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(cfg.seed))]
+    return SyntheticSet(train.images[idx], train.labels[idx], settings=dict(real=True, num_images=len(idx)))
 
 
 def write_json(obj, path: Path):
@@ -70,7 +81,9 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
 
     fp = top1(teacher)
     t = time.perf_counter()
-    if synthetic is None:
+    if synthetic is None and cfg.train_data == "real":
+        synthetic = real_training_set(cfg, info)
+    elif synthetic is None:
         synthetic = synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
                                cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress)
     times["synthesis"] = time.perf_counter() - t
@@ -98,7 +111,8 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         synthetic_from_cache=synthetic.from_cache, synthesis_seconds_when_made=synthetic.seconds,
         times_s=times, total_s=sum(v for k, v in times.items() if k != "evaluation_during_finetune"),
         device=device_name(device), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
-        history={k: v for k, v in history.items() if k != "iter_loss"},
+        epochs_done=len(history["epoch"]), stopped_early=history.get("stopped_early"),
+        history={k: v for k, v in history.items() if k not in ("iter_loss", "stopped_early")},
         eval_images=len(test_set), config=cfg.to_dict(),
     )
     if out_dir is not None:

@@ -4,7 +4,7 @@
   point is an integer code), recomputed from the full-precision latent weights at every forward,
   straight-through estimator (STE) in backward.
 * Activations: the output of every ReLU/ReLU6, per tensor, asymmetric, range = EMA of batch
-  min/max (beta 0.9, bias-corrected) while calibrating, then frozen.
+  min/max (beta 0.9, bias-corrected) while calibrating, then frozen; clipped STE in backward.
 * Every Conv2d and Linear (first and last included) at the same bit-width; BatchNorm stays in
   full precision.
 """
@@ -41,12 +41,18 @@ def fake_quantize(x: torch.Tensor, scale, zero_point, bits: int) -> torch.Tensor
     return (q - zero_point) * scale
 
 
+def _ste(x: torch.Tensor, xq: torch.Tensor) -> torch.Tensor:
+    """Straight-through estimator: the value of ``xq`` exactly (x - x is exactly 0, whereas
+    x + (xq - x) is off the quantization grid by rounding), the gradient of the identity."""
+    return xq.detach() + (x - x.detach())
+
+
 def quantize_weight(w: torch.Tensor, bits: int) -> torch.Tensor:
     """Per-channel min/max fake quantization of a weight tensor with a straight-through gradient."""
     scale, zp = weight_qparams(w, bits)
     shape = (-1,) + (1,) * (w.dim() - 1)
     wq = fake_quantize(w, scale.view(shape), zp.view(shape), bits)
-    return w + (wq - w).detach()
+    return _ste(w, wq)
 
 
 class QuantConv2d(nn.Conv2d):
@@ -89,6 +95,7 @@ class ActQuant(nn.Module):
         super().__init__()
         self.bits, self.momentum = bits, momentum
         self.calibrating = False
+        self._checked = False  # range known to be calibrated (avoids a device sync per forward)
         self.register_buffer("ema_min", torch.zeros(()))
         self.register_buffer("ema_max", torch.zeros(()))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
@@ -108,14 +115,16 @@ class ActQuant(nn.Module):
                 self.ema_min.mul_(m).add_((1 - m) * x.min())
                 self.ema_max.mul_(m).add_((1 - m) * x.max())
                 self.steps += 1
-        elif self.steps == 0:
-            raise RuntimeError("activation quantizer used before calibration: call synq_nb.calibrate_activations(model, images)")
+        elif not self._checked:
+            if self.steps == 0:
+                raise RuntimeError("activation quantizer used before calibration: call synq_nb.calibrate_activations(model, images)")
+            self._checked = True
         lo, hi = self.range
         lo, hi = lo.clamp(max=0), hi.clamp(min=0)
-        scale = ((hi - lo) / (2**self.bits - 1)).clamp(min=1e-8)
-        zp = torch.round(-lo / scale)
-        xq = fake_quantize(x, scale, zp, self.bits)
-        return x + (xq - x).detach()
+        scale = ((hi - lo) / (2**self.bits - 1)).clamp(min=1e-8).float()
+        zp = torch.round(-lo / scale).to(torch.int32)
+        # One fused kernel; its gradient is the clipped straight-through estimator (zero outside the range).
+        return torch.fake_quantize_per_tensor_affine(x, scale, zp, 0, 2**self.bits - 1)
 
 
 def _wrap(module: nn.Module, w_bits: int, a_bits: int):
@@ -171,7 +180,7 @@ def calibrate_activations(model: nn.Module, images: torch.Tensor, batch_size: in
     device = _device_of(model)
     for q in qs:
         q.ema_min.zero_(), q.ema_max.zero_(), q.steps.zero_()
-        q.calibrating = True
+        q.calibrating, q._checked = True, False
     try:
         for i in range(0, len(images), batch_size):
             model(images[i:i + batch_size].to(device))

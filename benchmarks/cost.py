@@ -1,0 +1,98 @@
+"""Cost of SynQ's fine-tuning iteration vs the baseline's (KD + CE), and peak memory.
+
+    python benchmarks/cost.py --device cpu --out results/cost_cpu.json
+
+Times one full iteration (filter + teacher forward + student forward/backward + SGD step) of the
+quantized ResNet-20 W4A4 student, median of --iters iterations after --warmup, for the baseline and
+SynQ (all three ideas) at each batch size; then checks for slowdown over a longer SynQ run (median of
+the first vs the last 50 of --long iterations). Peak memory: CUDA max_memory_allocated per method;
+on CPU the process's peak resident set size (ru_maxrss) after each method (monotone, so the second
+number includes the first).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from synq_nb import calibrate_activations, get_config, get_device, load_teacher, quantize_model
+from synq_nb.finetune import SynQStep
+
+
+def timed_iterations(step, opt, x, y, n, device):
+    times = []
+    for _ in range(n):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        loss, _ = step(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--model", default="resnet20_cifar10_akamaster")
+    p.add_argument("--batch-sizes", default="128,256")
+    p.add_argument("--iters", type=int, default=50)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--long", type=int, default=300)
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    device = get_device(None if args.device == "auto" else args.device)
+    torch.manual_seed(0)
+    teacher = load_teacher(args.model, device=device)
+    info = teacher.synq_info
+    x_all = torch.randn(max(map(int, args.batch_sizes.split(","))), 3, info.input_size, info.input_size, device=device)
+    y_all = torch.arange(len(x_all), device=device) % info.num_classes
+    cfg = get_config("cpu")
+    out = dict(device=str(torch.cuda.get_device_name(device)) if device.type == "cuda" else f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)",
+               torch=torch.__version__, date=time.strftime("%Y-%m-%d"), command=" ".join(["python"] + sys.argv),
+               model=args.model, bits="W4A4", iters=args.iters, warmup=args.warmup, per_batch={})
+    for bs in map(int, args.batch_sizes.split(",")):
+        x, y = x_all[:bs], y_all[:bs]
+        row = {}
+        for method, ideas in (("baseline", (False, False, False)), ("synq", (True, True, True))):
+            student = quantize_model(teacher, 4, 4)
+            calibrate_activations(student, x_all)
+            c = cfg.ideas(*ideas)
+            opt = torch.optim.SGD(student.parameters(), lr=1e-4, momentum=0.9, nesterov=True)
+            step = SynQStep(student, teacher, c)
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            t = timed_iterations(step, opt, x, y, args.warmup + args.iters, device)[args.warmup:]
+            peak = (torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda"
+                    else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            row[method] = dict(median_s=statistics.median(t), mean_s=statistics.fmean(t), peak_mem_mib=round(peak, 1))
+        row["ratio_synq_over_baseline"] = row["synq"]["median_s"] / row["baseline"]["median_s"]
+        out["per_batch"][str(bs)] = row
+        print(f"batch {bs}: baseline {row['baseline']['median_s']*1e3:.1f} ms, synq {row['synq']['median_s']*1e3:.1f} ms, "
+              f"ratio {row['ratio_synq_over_baseline']:.2f}", flush=True)
+    if args.long >= 100:
+        bs = int(args.batch_sizes.split(",")[0])
+        student = quantize_model(teacher, 4, 4)
+        calibrate_activations(student, x_all)
+        opt = torch.optim.SGD(student.parameters(), lr=1e-4, momentum=0.9, nesterov=True)
+        t = timed_iterations(SynQStep(student, teacher, cfg.ideas(True, True, True)), opt, x_all[:bs], y_all[:bs], args.long, device)
+        first, last = statistics.median(t[5:55]), statistics.median(t[-50:])
+        out["slowdown"] = dict(batch=bs, iterations=args.long, first50_median_s=first, last50_median_s=last, ratio=last / first)
+        print(f"slowdown over {args.long} SynQ iterations: first {first*1e3:.1f} ms, last {last*1e3:.1f} ms", flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

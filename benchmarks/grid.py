@@ -1,0 +1,110 @@
+"""Run the benchmark experiments (issue: reproduction and benchmarks) and write one JSON per run.
+
+    python benchmarks/grid.py --sets main,ablation,d0,tau,real --jobs 1 --out results/runs
+
+Every run is `python -m synq_nb run` with the `cpu` preset (or --preset) and the overrides below; a run
+whose JSON already exists is skipped, so the script can be interrupted and restarted. Runs with the
+same seed share one cached synthetic set. ``--jobs N`` runs N at once (useful on a GPU).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SYNQ = dict(filter="on", cam="on", soft_labels="on")
+BASELINE = dict(filter="off", cam="off", soft_labels="off")
+
+
+def experiments(sets, preset, model):
+    """(name, set, CLI overrides) for each run of each set."""
+    runs = []
+    if "main" in sets:
+        for bits in (4, 3):
+            for seed in (0, 1, 2):
+                for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
+                    runs.append((f"w{bits}a{bits}_{method}_s{seed}", "main", dict(ideas, w_bits=bits, a_bits=bits, seed=seed)))
+    if "ablation" in sets:
+        for f in ("off", "on"):
+            for c in ("off", "on"):
+                for s in ("off", "on"):
+                    runs.append((f"w3a3_filter-{f}_cam-{c}_soft-{s}_s0", "ablation",
+                                 dict(filter=f, cam=c, soft_labels=s, w_bits=3, a_bits=3, seed=0)))
+    if "d0" in sets:
+        for d0 in (4, 8, 16, 32, 80):
+            runs.append((f"w3a3_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))
+    if "tau" in sets:
+        for tau in (0.5, 0.6, 0.7):
+            runs.append((f"w3a3_tau-{tau}_s0", "tau", dict(SYNQ, tau=tau, w_bits=3, a_bits=3, seed=0)))
+    if "real" in sets:
+        for bits in (4, 3):
+            for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
+                runs.append((f"w{bits}a{bits}_real5120_{method}_s0", "real",
+                             dict(ideas, w_bits=bits, a_bits=bits, seed=0, train_data="real", num_images=5120)))
+    return [(n, s, dict(o, model=model, preset=preset)) for n, s, o in runs]
+
+
+def command(overrides, out_dir, device):
+    cmd = [sys.executable, "-m", "synq_nb", "run", "--out", str(out_dir), "--device", device, "--no-progress"]
+    for k, v in overrides.items():
+        cmd += ["--" + k.replace("_", "-"), str(v)]
+    return cmd
+
+
+def run_one(name, set_name, overrides, out_root: Path, device):
+    dest = out_root / set_name / f"{name}.json"
+    if dest.is_file():
+        return name, "cached", 0.0
+    work = out_root / "_work" / set_name / name
+    cmd = command(overrides, work, device)
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    secs = time.perf_counter() - t
+    if proc.returncode != 0:
+        return name, f"FAILED ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}", secs
+    res = json.loads((work / "results.json").read_text())
+    res["command"] = " ".join(["python"] + cmd[1:])
+    res["run_name"], res["set"] = name, set_name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(res, indent=2))
+    os.replace(tmp, dest)
+    shutil.rmtree(work, ignore_errors=True)
+    return name, proc.stdout.strip(), secs
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sets", default="main,ablation,d0,tau,real")
+    p.add_argument("--preset", default="cpu")
+    p.add_argument("--model", default="resnet20_cifar10_akamaster")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--out", default="results/runs")
+    p.add_argument("--only", default=None, help="run only names containing this string")
+    p.add_argument("--deadline", type=float, default=None, help="seconds: start no new run after this")
+    args = p.parse_args(argv)
+    runs = experiments(set(args.sets.split(",")), args.preset, args.model)
+    if args.only:
+        runs = [r for r in runs if args.only in r[0]]
+    out_root, t0 = Path(args.out), time.perf_counter()
+    print(f"{len(runs)} runs, {args.jobs} at a time, device {args.device}", flush=True)
+
+    def job(r):
+        if args.deadline and time.perf_counter() - t0 > args.deadline:
+            return r[0], "skipped (deadline)", 0.0
+        return run_one(*r, out_root, args.device)
+
+    with cf.ThreadPoolExecutor(args.jobs) as pool:
+        for name, msg, secs in pool.map(job, runs):
+            print(f"[{time.perf_counter() - t0:7.0f} s] {name}: {msg} ({secs:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The notebook series: set-up helpers shared by every notebook, and a runner that executes them.
+
+``python -m synq_nb.notebooks_run --out outputs/notebooks [--smoke] [--only 02] [--inplace]``
+executes ``notebooks/NN_*.ipynb`` with papermill into ``--out`` (``--inplace``: over the notebooks
+themselves, to refresh the committed outputs). ``--smoke`` sets ``SYNQ_SMOKE=1`` for the kernel, so
+every notebook's ``parameters`` cell picks its small settings.
+
+Inside a notebook: ``env = notebook_setup()`` (device with CPU fallback, seeds, data / weights / cache
+locations from ``SYNQ_DATA_DIR`` / ``SYNQ_WEIGHTS_DIR`` / ``SYNQ_CACHE_DIR``, modest figure dpi), and
+``run_dir(cfg)`` for the folder where :func:`synq_nb.run_experiment` keeps (and resumes) a run.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+# Paper Table 1 (SynQ, ICLR 2025), top-1 %, mean +- std of 5 seeds; "other" = best competing method.
+PAPER_TABLE1 = {
+    ("resnet20", "cifar10"): dict(fp=93.89, w4a4=(92.76, 0.10), w3a3=(88.11, 0.15), other_w4a4=("TexQ", 92.68), other_w3a3=("PLF", 88.04)),
+    ("resnet20", "cifar100"): dict(fp=70.33, w4a4=(67.34, 0.15), w3a3=(57.28, 0.29), other_w4a4=("TexQ", 67.18), other_w3a3=("PLF", 57.03)),
+    ("resnet18", "imagenet"): dict(fp=71.47, w4a4=(67.90, 0.19), w3a3=(52.02, 0.34), other_w4a4=("TexQ", 67.73), other_w3a3=("TexQ", 50.28)),
+    ("resnet50", "imagenet"): dict(fp=77.73, w4a4=(71.05, 0.17), w3a3=(26.89, 0.24), other_w4a4=("TexQ", 70.72), other_w3a3=("TexQ", 25.27)),
+    ("mobilenetv2", "imagenet"): dict(fp=73.03, w4a4=(67.27, 0.21), w3a3=(34.21, 0.27), other_w4a4=("TexQ", 67.07), other_w3a3=("TexQ", 32.80)),
+}
+
+
+def paper_row(model: str, dataset: str):
+    """The paper's Table 1 row for a teacher name (``resnet20_cifar10_akamaster`` -> ResNet-20 / CIFAR-10),
+    or None when the paper has no such row."""
+    arch = model.split("_")[0]
+    return PAPER_TABLE1.get((arch, dataset))
+
+
+def smoke_mode() -> bool:
+    """True when ``SYNQ_SMOKE=1`` (CI: every notebook small and fast)."""
+    return os.environ.get("SYNQ_SMOKE", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class NotebookEnv:
+    device: object
+    smoke: bool
+    seed: int
+    data_dir: Path | None
+    weights_dir: Path | None
+    cache_dir: Path
+
+    def __repr__(self):
+        return (f"device={self.device}  smoke={self.smoke}  seed={self.seed}\n"
+                f"SYNQ_DATA_DIR={self.data_dir}\nSYNQ_WEIGHTS_DIR={self.weights_dir}\nSYNQ_CACHE_DIR={self.cache_dir}")
+
+
+def notebook_setup(seed: int = 0, dpi: int = 72, device=None, threads: int | None = None) -> NotebookEnv:
+    """The first cell of every notebook: seeds, device (CUDA if available, else CPU), locations.
+
+    Reads ``SYNQ_DATA_DIR`` (real data, needed for evaluation), ``SYNQ_WEIGHTS_DIR`` (teacher
+    weights) and ``SYNQ_CACHE_DIR`` (synthetic sets and runs). A missing folder is reported with the
+    variable to set (the teacher loader still tries a download when a weights file is missing).
+    """
+    import matplotlib
+    import numpy as np
+    import torch
+
+    from .models import cache_dir, get_device
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    matplotlib.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "figure.max_open_warning": 0,
+                                "axes.titlesize": "medium", "axes.grid": False})
+    env = NotebookEnv(get_device(device), smoke_mode(), seed, None, None, cache_dir())
+    for var, attr in (("SYNQ_DATA_DIR", "data_dir"), ("SYNQ_WEIGHTS_DIR", "weights_dir")):
+        value = os.environ.get(var)
+        if not value:
+            print(f"note: {var} is not set; set it to the folder holding the "
+                  f"{'datasets (cifar10/test.npz ...)' if attr == 'data_dir' else 'teacher weights (*.th / *.pth)'} "
+                  f"if the default location (download / ~/.cache) does not work offline.")
+            continue
+        path = Path(value).expanduser().resolve()
+        if not path.is_dir():
+            raise FileNotFoundError(f"{var}={value!r} is not a folder: set {var} to the folder holding the "
+                                    f"{'datasets' if attr == 'data_dir' else 'teacher weights'}")
+        setattr(env, attr, path)
+    return env
+
+
+def config_hash(cfg) -> str:
+    d = cfg.to_dict()
+    d.pop("device", None)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def run_dir(cfg, name: str | None = None) -> Path:
+    """``$SYNQ_CACHE_DIR/runs/<name>``: where a run keeps its checkpoint, so that it resumes (and a
+    finished run reloads instantly). The default name encodes the settings and a hash of the config,
+    so a changed setting never resumes from a stale checkpoint."""
+    from .models import cache_dir
+
+    if name is None:
+        ideas = "".join(t for t, on in (("F", cfg.use_filter), ("C", cfg.use_cam), ("S", cfg.use_soft_labels)) if on) or "base"
+        name = f"{cfg.model}-W{cfg.w_bits}A{cfg.a_bits}-{cfg.preset}-{ideas}-seed{cfg.seed}-{config_hash(cfg)}"
+    return cache_dir() / "runs" / name
+
+
+def notebooks(only=None) -> list:
+    """The notebooks in order; ``only``: prefixes such as ``["02", "05"]``."""
+    paths = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in only)]
+    return paths
+
+
+def execute(path: Path, out: Path, smoke: bool = False, parameters: dict | None = None, timeout: int | None = None,
+            cwd: Path | None = None) -> float:
+    """Execute one notebook with papermill into ``out`` (a file path); returns seconds."""
+    import papermill as pm
+
+    if smoke:
+        os.environ["SYNQ_SMOKE"] = "1"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    pm.execute_notebook(str(path), str(out), parameters=parameters or {}, kernel_name="python3",
+                        cwd=str(cwd or path.parent), progress_bar=False, execution_timeout=timeout)
+    return time.perf_counter() - t
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m synq_nb.notebooks_run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="outputs/notebooks", help="folder for the executed notebooks")
+    p.add_argument("--smoke", action="store_true", help="small settings (SYNQ_SMOKE=1), as in the tests")
+    p.add_argument("--only", nargs="*", default=None, help="notebook prefixes, e.g. --only 02 05")
+    p.add_argument("--inplace", action="store_true", help="write the executed notebooks over notebooks/*.ipynb")
+    p.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    args = p.parse_args(argv)
+    if args.smoke and args.inplace:
+        p.error("--inplace keeps the reader's settings: do not combine it with --smoke")
+    paths = notebooks(args.only)
+    if not paths:
+        print(f"no notebooks match {args.only} in {NOTEBOOK_DIR}", file=sys.stderr)
+        return 2
+    failed = []
+    for path in paths:
+        out = path if args.inplace else Path(args.out) / path.name
+        tmp = Path(args.out) / path.name  # with --inplace, copied over the notebook once it succeeded
+        try:
+            sec = execute(path, tmp, smoke=args.smoke, timeout=args.timeout)
+        except Exception as e:  # report and go on with the next notebook
+            print(f"FAILED {path.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
+            failed.append(path.name)
+            continue
+        if args.inplace:
+            shutil.copyfile(tmp, out)
+        print(f"ok {path.name} in {sec:.0f} s -> {out}", flush=True)
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
