@@ -50,6 +50,7 @@ def main(argv=None):
     p.add_argument("--iters", type=int, default=50)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--long", type=int, default=300)
+    p.add_argument("--synth-iters", type=int, default=0, help="also time this many synthesis iterations at batch 256")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     device = get_device(None if args.device == "auto" else args.device)
@@ -90,6 +91,21 @@ def main(argv=None):
         first, last = statistics.median(t[5:55]), statistics.median(t[-50:])
         out["slowdown"] = dict(batch=bs, iterations=args.long, first50_median_s=first, last50_median_s=last, ratio=last / first)
         print(f"slowdown over {args.long} SynQ iterations: first {first*1e3:.1f} ms, last {last*1e3:.1f} ms", flush=True)
+    if args.synth_iters:
+        from synq_nb import synthesize
+        synthesize(teacher, 256, 3, 256, cache=False, progress=False)  # warm-up
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        synthesize(teacher, 256, args.synth_iters, 256, cache=False, progress=False)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        per_it = (time.perf_counter() - t) / args.synth_iters
+        out["synthesis"] = dict(batch=256, iterations=args.synth_iters, s_per_iter=per_it)
+        row = out["per_batch"].get("256")
+        if row:  # the paper preset: 20 batches x 1000 synthesis iterations + 100 x 200 SynQ iterations at 256
+            out["paper_preset_estimate_s"] = dict(synthesis=20 * 1000 * per_it, finetune=20000 * row["synq"]["median_s"])
+        print(f"synthesis: {per_it*1e3:.1f} ms per iteration at batch 256; estimate {out.get('paper_preset_estimate_s')}", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2))
 

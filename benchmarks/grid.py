@@ -47,7 +47,8 @@ def experiments(sets, preset, model):
             for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
                 runs.append((f"w{bits}a{bits}_real5120_{method}_s0", "real",
                              dict(ideas, w_bits=bits, a_bits=bits, seed=0, train_data="real", num_images=5120)))
-    return [(n, s, dict(o, model=model, preset=preset)) for n, s, o in runs]
+    # test-set evaluation at epochs 5 and 10 only (best-over-epochs is over those two)
+    return [(n, s, dict(o, model=model, preset=preset, eval_every=5)) for n, s, o in runs]
 
 
 def command(overrides, out_dir, device):

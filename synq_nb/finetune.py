@@ -105,7 +105,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         state = torch.load(ckpt, map_location=device, weights_only=False)
         student.load_state_dict(state["student"])
         opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
+        gen.set_state(state["generator"].cpu())  # map_location moved it to the device; the generator lives on the CPU
         history, start_epoch = state["history"], state["epoch"]
     step_fn = SynQStep(student, teacher, cfg)
     student.eval()  # BN keeps the teacher's running statistics; parameters still train

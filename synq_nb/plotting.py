@@ -58,7 +58,7 @@ def image_grid(images, labels, classes, mean=None, std=None, per_class: int = 4,
     shown = [c for c in range(len(classes)) if (labels == c).any()][:max_classes]
     if not shown:
         raise ValueError("no image has a label in range: nothing to show")
-    fig = _figure(1.1 * per_class + 1.4, 1.1 * len(shown) + 0.4)
+    fig = _figure(0.8 * per_class + 1.3, 0.8 * len(shown) + 0.4)
     axes = fig.subplots(len(shown), per_class, squeeze=False)
     for r, c in enumerate(shown):
         idx = torch.nonzero(labels == c)[:per_class, 0]
@@ -234,7 +234,9 @@ def spectra_figure(images_by_name: dict, radius: float | None = None, title: str
     axes = fig.subplots(1, n + 1, width_ratios=[1] * n + [1.6])
     for i, (name, x) in enumerate(images_by_name.items()):
         p = power_spectrum(x, log=True).cpu().numpy()
-        im = axes[i].imshow(p, cmap="magma")
+        c = p.shape[0] // 2, p.shape[1] // 2
+        rest = np.delete(p.flatten(), c[0] * p.shape[1] + c[1])  # the removed DC term would set the scale
+        im = axes[i].imshow(p, cmap="magma", vmin=float(rest.min()), vmax=float(rest.max()))
         fig.colorbar(im, ax=axes[i], shrink=0.8, label="log10 power")
         _off(axes[i])
         label = name
@@ -242,7 +244,7 @@ def spectra_figure(images_by_name: dict, radius: float | None = None, title: str
             label += f"\nHF energy (D > {radius:g}): {100 * high_frequency_energy(x, radius):.1f}%"
         axes[i].set_title(label, fontsize="small")
         r, v = radial_energy(x)
-        axes[n].semilogy(r, v / v.sum(), marker=".", label=name, color=f"C{i}")
+        axes[n].semilogy(r[1:], v[1:] / v.sum(), marker=".", label=name, color=f"C{i}")  # r = 0: the removed DC
     if radius is not None:
         axes[n].axvspan(radius, axes[n].get_xlim()[1], color="gray", alpha=0.15, label=f"high frequencies (D > {radius:g})")
     axes[n].set(xlabel="distance D from the spectrum centre", ylabel="share of energy (log)", title="radial energy profile")
@@ -275,7 +277,7 @@ def filtered_images_figure(images, d0s, mean=None, std=None, labels=None, classe
                            title: str = "low-pass filtered synthetic images") -> Figure:
     """Rows: images; columns: the original, then filtered with each d0."""
     n = len(images)
-    fig = _figure(1.3 * (len(d0s) + 1) + 0.8, 1.3 * n + 0.5)
+    fig = _figure(1.05 * (len(d0s) + 1) + 0.8, 1.05 * n + 0.5)
     axes = fig.subplots(n, len(d0s) + 1, squeeze=False)
     cols = [("original", images)] + [(f"d0 = {d0:g}", low_pass_filter(images, d0)) for d0 in d0s]
     for j, (name, x) in enumerate(cols):
@@ -307,7 +309,8 @@ def filter_view(image: torch.Tensor, d0: float, mean=None, std=None, radius: flo
     axes[1].imshow(pix[1], interpolation="nearest")
     axes[1].set_title(f"filtered, d0 = {d0:g}")
     spec = [power_spectrum(t, log=True).numpy() for t in (x, xf)]
-    lo, hi = min(s.min() for s in spec), max(s.max() for s in spec)
+    hi = max(s.max() for s in spec)
+    lo = min(np.sort(s.flatten())[1] for s in spec)  # skip the removed DC term
     for ax, s, hf in zip(axes[2:], spec, (info["hf_before"], info["hf_after"])):
         ax.imshow(s, cmap="magma", vmin=max(lo, hi - 8), vmax=hi)
         ax.set_title(f"log power; HF (D>{radius:g}) {100 * hf:.1f}%", fontsize="small")
@@ -340,7 +343,7 @@ def cam_overlay_figure(images, maps_by_row: dict, mean=None, std=None, col_title
     """Rows: the images, then each model's Grad-CAM maps (N x H x W) over the images; columns: images."""
     n = len(images)
     rows = 1 + len(maps_by_row)
-    fig = _figure(1.55 * n + 1.8, 1.55 * rows + 0.5)
+    fig = _figure(1.2 * n + 1.6, 1.2 * rows + 0.5)
     axes = fig.subplots(rows, n, squeeze=False)
     pix = to_pixels(images, mean, std)
     for j in range(n):

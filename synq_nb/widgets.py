@@ -35,15 +35,13 @@ class Panel:
     def update(self) -> dict:
         fig, info = self.fn(**self.values())
         self.calls += 1
-        old = self.last.get("figure")
         self.last = dict(info, figure=fig)
         with self.output:
             from IPython.display import display
 
             self.output.clear_output(wait=True)
             display(fig)
-        if old is not None:
-            plotting.close(old)
+        plotting.close(fig)  # shown in the panel only (a closed figure can still be displayed again)
         return self.last
 
     def _on_change(self, _change):

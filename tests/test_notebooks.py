@@ -50,9 +50,9 @@ def smoke_env(tmp_path_factory):
     """One fresh cache for the whole series (notebook 01 computes the synthetic set, later ones load it)."""
     _needs_data()
     cache = tmp_path_factory.mktemp("nb_cache")
-    saved = {k: os.environ.get(k) for k in ("SYNQ_SMOKE", "SYNQ_CACHE_DIR", "MPLBACKEND")}
-    os.environ.update(SYNQ_SMOKE="1", SYNQ_CACHE_DIR=str(cache), MPLBACKEND="module://matplotlib_inline.backend_inline")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    saved = {k: os.environ.get(k) for k in ("SYNQ_SMOKE", "SYNQ_CACHE_DIR", "OMP_NUM_THREADS")}
+    os.environ.update(SYNQ_SMOKE="1", SYNQ_CACHE_DIR=str(cache))
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # the kernels share a 2-core machine
     yield cache
     for k, v in saved.items():
         if v is None:
@@ -192,8 +192,9 @@ def test_bn_input_stats_match_a_direct_computation():
     assert torch.allclose(first["var"], seen["x"].var(dim=(0, 2, 3), unbiased=False), atol=1e-4)
 
 
-def test_committed_notebooks_are_small_and_keep_the_parameters_cell():
+def test_committed_outputs_hold_no_error():
+    """The committed notebooks carry outputs from a real run: none of them may be an error."""
     for p in NOTEBOOKS:
         nb = json.loads(p.read_text())
-        assert p.stat().st_size < MB
-        assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+        for c in nb["cells"]:
+            assert all(o.get("output_type") != "error" for o in c.get("outputs", [])), p.name

@@ -112,17 +112,21 @@ def test_act_quant_before_calibration_raises():
 @pytest.mark.parametrize("bits", [2, 4, 8])
 def test_act_quant_output_levels(bits):
     aq = ActQuant(bits)
+    g = torch.Generator().manual_seed(bits)
     aq.calibrating = True
-    aq(torch.rand(1000) * 6)
+    aq(torch.rand(1000, generator=g) * 6)
     aq.calibrating = False
-    out = aq(torch.randn(20000) * 4 + 2)  # also values far outside the calibrated range (clamped)
+    out = aq(torch.randn(20000, generator=g) * 4 + 2)  # also values far outside the calibrated range (clamped)
     assert len(torch.unique(out)) <= 2**bits
     assert len(torch.unique(out)) >= 2**bits - 1  # the code range is actually used
     lo, hi = aq.range
     assert out.min() >= min(lo.item(), 0) - 1e-5 and out.max() <= hi.item() + 1e-5
-    x = torch.randn(50, requires_grad=True)  # straight-through estimator
+    # clipped straight-through estimator: gradient 1 inside the calibrated range, 0 outside it
+    x = torch.tensor([-5.0, 0.0, 0.7, 3.0, 5.9, 7.0, 50.0], requires_grad=True)
     aq(x).sum().backward()
-    assert torch.equal(x.grad, torch.ones_like(x))
+    inside = (x.detach() >= 0) & (x.detach() <= hi.item())
+    assert inside.tolist() == [False, True, True, True, True, False, False]
+    assert torch.equal(x.grad, inside.float())
 
 
 def _tiny_net():

@@ -1,0 +1,383 @@
+"""Regenerate results/RESULTS.md, the README's results section and results/accuracy.png from the benchmark JSONs.
+
+    python benchmarks/make_tables.py --runs results/runs
+        [--cost results/cost_cpu.json results/cost_gpu.json] [--paper results/paper_w4a4_s0.json]
+
+Reads results/runs/<set>/<name>.json (written by benchmarks/grid.py), the cost JSONs (benchmarks/cost.py)
+and the paper-preset JSON (benchmarks/gpu_run.sh). A missing input makes its table say "not measured yet".
+Top-1 is the final epoch's unless labelled "best over epochs"; mean ± sample std (ddof=1) over seeds.
+The README section between `<!-- results:start -->` and `<!-- results:end -->` is replaced; nothing else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import sys
+from pathlib import Path
+
+NOT_YET = "_Not measured yet._"
+BITS = (4, 3)
+IDEAS = ("use_filter", "use_cam", "use_soft_labels")
+PAPER = {4: (92.76, 0.10, 1.13), 3: (88.11, 0.15, 5.78)}  # ResNet-20 CIFAR-10, pytorchcv teacher (FP 93.89)
+PAPER_ABLATION = {(0, 0, 0): 43.63, (1, 0, 0): 49.43, (0, 1, 0): 48.26, (0, 0, 1): 46.42,
+                  (1, 1, 0): 51.24, (1, 0, 1): 50.81, (0, 1, 1): 50.06, (1, 1, 1): 52.02}
+STAGES = ("load", "synthesis", "calibration", "finetune", "evaluation")
+MARK_START, MARK_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+# ---------------------------------------------------------------- loading and small helpers
+def load_runs(root: Path) -> dict[str, list[dict]]:
+    """{set name: [run JSON, ...]} sorted by run name; unreadable files are skipped with a warning."""
+    sets = {}
+    for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+        if path.parent.name.startswith("_"):
+            continue
+        try:
+            r = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            print(f"warning: skipping {path}: {e}", file=sys.stderr)
+            continue
+        r.setdefault("run_name", path.stem)
+        sets.setdefault(r.get("set", path.parent.name), []).append(r)
+    return {k: sorted(v, key=lambda r: r["run_name"]) for k, v in sets.items()}
+
+
+def load_json(path) -> dict | None:
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"warning: cannot read {path}: {e}", file=sys.stderr)
+        return None
+
+
+def ideas(r) -> tuple:
+    return tuple(int(bool(r["config"][k])) for k in IDEAS)
+
+
+def method(r) -> str | None:
+    return {(0, 0, 0): "baseline", (1, 1, 1): "synq"}.get(ideas(r))
+
+
+def pick(runs, bits=None, meth=None, **config):
+    return [r for r in runs if (bits is None or r["w_bits"] == bits) and (meth is None or method(r) == meth)
+            and all(r["config"].get(k) == v for k, v in config.items())]
+
+
+def values(runs, key):
+    return [r[key] for r in runs if r.get(key) is not None]
+
+
+def n_seeds(n: int) -> str:
+    return f"({n} seed{'s' if n != 1 else ''})"
+
+
+def mean_std(xs) -> str:
+    if not xs:
+        return "—"
+    n = n_seeds(len(xs))
+    if len(xs) == 1:
+        return f"{xs[0]:.2f} {n}"
+    return f"{statistics.fmean(xs):.2f} ± {statistics.stdev(xs):.2f} {n}"
+
+
+def mean(xs, fmt="{:.2f}") -> str:
+    return fmt.format(statistics.fmean(xs)) if xs else "—"
+
+
+def table(header, rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def short_command(cmd: str) -> str:
+    return re.sub(r"--out \S+", "--out <dir>", cmd)
+
+
+def provenance(runs, set_names: str) -> str:
+    """The line under each table: machines, dates, seeds, and how to regenerate."""
+    if not runs:
+        return ""
+    join = lambda xs: ", ".join(sorted({str(x) for x in xs}))
+    presets = join(r.get("preset") for r in runs)
+    one = next((r["command"] for r in runs if r.get("command")), None)
+    grid = f"`python benchmarks/grid.py --sets {set_names} --preset {presets} --out results/runs`"
+    per_run = f" (one run: `{short_command(one)}`; see results/runs/*.json)" if one else " (see results/runs/*.json)"
+    return (f"\n\n_Machine: {join(r.get('device') for r in runs)}; date: {join(r.get('date') for r in runs)}; "
+            f"seeds: {join(r.get('seed') for r in runs)}; {len(runs)} runs. Regenerate: {grid}{per_run}._")
+
+
+# ---------------------------------------------------------------- the tables
+def main_table(runs) -> str:
+    if not runs:
+        return "## 1. Main results: ResNet-20 CIFAR-10, W4A4 and W3A3\n\n" + NOT_YET
+    presets = ", ".join(sorted({r["preset"] for r in runs}))
+    n_test = ", ".join(sorted({str(r.get("eval_images", "?")) for r in runs}))
+    header = ["", "W4A4 top-1", "drop vs FP", "W3A3 top-1", "drop vs FP",
+              "paper W4A4 (drop)", "paper W3A3 (drop)"]
+    rows_spec = [("FP (teacher)", None, "fp_top1"),
+                 ("RTN, baseline calibration (no fine-tuning)", "baseline", "rtn_top1"),
+                 ("RTN, SynQ calibration on low-pass filtered images (no fine-tuning)", "synq", "rtn_top1"),
+                 ("Baseline: KD + CE, final epoch", "baseline", "final_top1"),
+                 ("SynQ: filter + CAM + soft labels, final epoch", "synq", "final_top1")]
+    paper = {("fp_top1", None): ["93.89", "93.89"],
+             ("final_top1", "synq"): [f"{PAPER[b][0]:.2f} ± {PAPER[b][1]:.2f} ({PAPER[b][2]:.2f})" for b in BITS]}
+    rows = []
+    for label, meth, key in rows_spec:
+        row = [label]
+        for b in BITS:
+            sel = pick(runs, b, meth) if meth else pick(runs, b)
+            if key == "fp_top1":  # one FP number per teacher and test set: all runs agree
+                row += [mean(values(sel, key)) + (" " + n_seeds(len({r["seed"] for r in sel})) if sel else ""), ""]
+            else:
+                row += [mean_std(values(sel, key)), mean([r["fp_top1"] - r[key] for r in sel])]
+        rows.append(row + paper.get((key, meth), ["", ""]))
+    best = [[f"{name}, best over evaluated epochs (not final)"] +
+            [mean_std(values(pick(runs, b, meth), "best_top1")) for b in BITS]
+            for name, meth in (("Baseline", "baseline"), ("SynQ", "synq"))]
+    return ("## 1. Main results: ResNet-20 CIFAR-10, W4A4 and W3A3\n\n"
+            f"Teacher: akamaster ResNet-20 (ours, offline); preset: {presets}. "
+            f"Top-1 % on {n_test} CIFAR-10 test images, "
+            "mean ± sample std over seeds; drop = FP − top-1 (mean over seeds). "
+            "**Paper columns: a different teacher (pytorchcv ResNet-20, FP 93.89) and budget "
+            "(5,120 images, 100 epochs × 200 iterations), mean of 5 seeds**: compare drops, not absolute numbers.\n\n"
+            + table(header, rows) + "\n\n"
+            "Best over evaluated epochs (the official code's protocol; reported separately, "
+            "never mixed with the above):\n\n"
+            + table(["", "W4A4 best top-1", "W3A3 best top-1"], best) + provenance(runs, "main"))
+
+
+def ablation_table(runs) -> str:
+    title = "## 2. Ablation at W3A3 (filter / CAM / soft labels)\n\n"
+    if not runs:
+        return title + NOT_YET
+    groups = {}
+    for r in pick(runs, 3):
+        groups.setdefault(ideas(r), []).append(r["final_top1"])
+    base = statistics.fmean(groups[(0, 0, 0)]) if (0, 0, 0) in groups else None
+    rows = []
+    for combo in sorted(PAPER_ABLATION, key=lambda c: (sum(c), [-x for x in c])):
+        xs = groups.get(combo, [])
+        delta = f"{statistics.fmean(xs) - base:+.2f}" if xs and base is not None else "—"
+        ref = PAPER_ABLATION[combo]
+        rows.append([*("✓" if c else "✗" for c in combo), mean_std(xs), delta,
+                     f"{ref:.2f}", f"{ref - PAPER_ABLATION[(0, 0, 0)]:+.2f}"])
+    n = sorted({len(v) for v in groups.values()})
+    return (title + f"Final-epoch top-1 %, ResNet-20 CIFAR-10, seeds per row: {', '.join(map(str, n))}. "
+            "Reference columns: the paper's ResNet-18 **ImageNet** W3A3 ablation (another model and data set).\n\n"
+            + table(["filter", "CAM", "soft labels", "top-1", "Δ vs baseline", "paper R18 ImageNet", "paper Δ"], rows)
+            + provenance(runs, "ablation"))
+
+
+def corner_gain(d0: float) -> float:
+    """Gaussian low-pass gain at the corner of a centred 32x32 spectrum: exp(-D^2 / (2 d0^2)), D = sqrt(16^2 + 16^2)."""
+    return math.exp(-(16 ** 2 + 16 ** 2) / (2 * d0 ** 2))
+
+
+def sensitivity_tables(d0_runs, tau_runs) -> str:
+    out = ["## 3. Sensitivity at W3A3 (SynQ, all three ideas)\n\n### Filter cut-off d0\n"]
+    if d0_runs:
+        rows = [[f"{d0:g}", f"{corner_gain(d0):.2g}", mean_std(values(pick(d0_runs, 3, d0=d0), "final_top1"))]
+                for d0 in sorted({r["config"]["d0"] for r in d0_runs})]
+        out.append("Corner gain: the filter's gain at the highest frequency of a 32×32 image; near 1 means "
+                   "the filter barely changes the image.\n\n"
+                   + table(["d0", "gain at corner", "final top-1"], rows) + provenance(d0_runs, "d0"))
+    else:
+        out.append(NOT_YET)
+    out.append("\n\n### Difficulty threshold tau\n")
+    if tau_runs:
+        rows = []
+        for tau in sorted({r["config"]["tau"] for r in tau_runs}):
+            sel = pick(tau_runs, 3, tau=tau)
+            ce = [r["history"]["hard_frac"][-1] * 100 for r in sel if r.get("history", {}).get("hard_frac")]
+            rows.append([f"{tau:g}", mean(ce, "{:.1f}%"), mean_std(values(sel, "final_top1"))])
+        out.append("CE share: fraction of samples with difficulty ≤ tau (they get CE), last epoch.\n\n"
+                   + table(["tau", "CE share", "final top-1"], rows) + provenance(tau_runs, "tau"))
+    else:
+        out.append(NOT_YET)
+    return "".join(out)
+
+
+def real_table(real_runs, main_runs) -> str:
+    title = "## 4. Real-data reference: 5,120 real training images vs the synthetic set\n\n"
+    if not real_runs:
+        return title + NOT_YET
+    rows, synth_n = [], sorted({str(r["config"]["num_images"]) for r in main_runs})
+    for b in BITS:
+        for meth in ("baseline", "synq"):
+            for real in pick(real_runs, b, meth):
+                syn = [r for r in pick(main_runs, b, meth) if r["seed"] == real["seed"]]
+                fp = real["fp_top1"]
+                s = syn[0]["final_top1"] if syn else None
+                share = f"{100 * (real['final_top1'] - s) / (fp - s):.0f}%" if s is not None and fp != s else "—"
+                rows.append([f"W{b}A{b}", meth, real["seed"], f"{fp:.2f}", "—" if s is None else f"{s:.2f}",
+                             f"{real['final_top1']:.2f}", "—" if s is None else f"{fp - s:.2f}",
+                             f"{fp - real['final_top1']:.2f}", share])
+    return (title + f"Same bits, method, seed and fine-tuning budget; only the training/calibration images differ "
+            f"(synthetic set: {', '.join(synth_n) or '?'} images, from the main set). "
+            "Gap closed by data = (real − synthetic) / (FP − synthetic).\n\n"
+            + table(["bits", "method", "seed", "FP", "synthetic top-1", "real top-1", "gap to FP (synthetic)",
+                     "gap to FP (real)", "gap closed by data"], rows) + provenance(real_runs, "real"))
+
+
+def cost_tables(costs, main_runs) -> str:
+    out = ["## 5. Cost\n\n### Fine-tuning iteration: SynQ vs baseline (ResNet-20 W4A4)\n"]
+    if not costs:
+        out.append(NOT_YET)
+    for path, c in costs:
+        rows = [[bs, f"{row['baseline']['median_s'] * 1e3:.2f}", f"{row['synq']['median_s'] * 1e3:.2f}",
+                 f"{row['ratio_synq_over_baseline']:.2f}", f"{row['baseline']['peak_mem_mib']:.2f}",
+                 f"{row['synq']['peak_mem_mib']:.2f}"]
+                for bs, row in sorted(c.get("per_batch", {}).items(), key=lambda kv: int(kv[0]))]
+        sd = c.get("slowdown")
+        slow = (f"Slowdown over {sd['iterations']} SynQ iterations at batch {sd['batch']}: last-50 / first-50 median "
+                f"= {sd['ratio']:.2f} ({sd['first50_median_s'] * 1e3:.2f} → {sd['last50_median_s'] * 1e3:.2f} ms)."
+                if sd else "Slowdown over a long run: not measured yet.")
+        mem = ("process peak RSS (monotone: SynQ's includes the baseline's)" if "cpu" in c.get("device", "cpu")
+               else "CUDA max_memory_allocated")
+        out.append(f"\n**{c.get('device', '?')}** ({Path(path).name}; median of {c.get('iters', '?')} iterations "
+                   f"after {c.get('warmup', '?')} warm-up; peak memory: {mem})\n\n"
+                   + table(["batch", "baseline ms/iter", "SynQ ms/iter", "SynQ / baseline", "baseline peak MiB",
+                            "SynQ peak MiB"], rows)
+                   + f"\n\n{slow}\n\n_Date: {c.get('date', '?')}. "
+                   f"Regenerate: `{c.get('command', 'python benchmarks/cost.py')}`._\n")
+    out.append("\n### Per-stage wall time of the main runs (seconds, mean over runs)\n")
+    if main_runs:
+        rows = []
+        for dev in sorted({r["device"] for r in main_runs}):
+            sel = [r for r in main_runs if r["device"] == dev]
+            stage = lambda k: mean([r["synthesis_seconds_when_made"] if k == "synthesis" else r["times_s"].get(k, 0.0)
+                                    for r in sel], "{:.2f}")
+            rows.append([dev, len(sel), *(stage(k) for k in STAGES), mean(values(sel, "total_s"))])
+        out.append("Synthesis: the time to make the set (runs with the same seed share one cached set and load it "
+                   "in well under a second). Evaluation includes the per-epoch evaluations; "
+                   "fine-tuning excludes them.\n\n"
+                   + table(["device", "runs", *STAGES, "total"], rows))
+    else:
+        out.append(NOT_YET)
+    return "".join(out)
+
+
+def paper_table(p) -> str:
+    title = "## 6. GPU run at the paper's budget\n\n"
+    if not p:
+        return title + NOT_YET
+    c = p["config"]
+    what = {"synq": "SynQ (all three ideas)", "baseline": "baseline (KD + CE)"}.get(method(p), f"ideas {ideas(p)}")
+    title += (f"{p['model']} W{p['w_bits']}A{p['a_bits']}, seed {p['seed']}, {what}, `{p['preset']}` preset: "
+              f"{c['num_images']} images, {c['synth_iters']} synthesis iterations, {c['epochs']} epochs × "
+              f"{c['iters_per_epoch']} iterations at batch {c['batch_size']}, with a fine-tuning time cap. In "
+              "`benchmarks/gpu_run.sh` this run shares the card with the grid and the tests: "
+              "its times are upper bounds.\n\n")
+    total = c["epochs"]
+    per_epoch = statistics.fmean(p["history"]["seconds"]) if p["history"].get("seconds") else float("nan")
+    synth = p.get("synthesis_seconds_when_made") or p["times_s"]["synthesis"]
+    full = per_epoch * total + synth
+    rows = [["card", p["device"]], ["date", p["date"]],
+            ["epochs completed", f"{p['epochs_done']} of {total}"],
+            ["why it stopped", p.get("stopped_early") or "completed all epochs"],
+            ["synthesis wall time (s)", f"{synth:.2f}"],
+            ["fine-tuning wall time (s, evaluations excluded)", f"{p['times_s']['finetune']:.2f}"],
+            ["fine-tuning s per epoch", f"{per_epoch:.2f}"],
+            [f"extrapolated full run (s/epoch × {total} + synthesis)", f"{full:.2f} s ({full / 3600:.2f} h)"],
+            ["FP / RTN top-1", f"{p['fp_top1']:.2f} / {p['rtn_top1']:.2f}"],
+            [f"final top-1 after {p['epochs_done']} epochs", f"{p['final_top1']:.2f}"],
+            ["best over evaluated epochs (not final)", f"{p['best_top1']:.2f}"]]
+    return (title + table(["", "value"], rows)
+            + "\n\n_Regenerate: `benchmarks/gpu_run.sh` (step 5: `python -m synq_nb run --preset paper --w-bits 4 "
+              "--a-bits 4 --seed 0 --device cuda --max-finetune-seconds ...`)._")
+
+
+# ---------------------------------------------------------------- plot and output
+def accuracy_plot(runs, path: Path) -> bool:
+    if not runs:
+        return False
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = (("FP teacher", None, "fp_top1", "0.55"),
+            ("RTN (calibrated, no fine-tuning)", "baseline", "rtn_top1", "tab:orange"),
+            ("Baseline (KD + CE)", "baseline", "final_top1", "tab:blue"), ("SynQ", "synq", "final_top1", "tab:green"))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    width = 0.2
+    for i, (label, meth, key, color) in enumerate(bars):
+        ms, ss = [], []
+        for b in BITS:
+            xs = values(pick(runs, b, meth) if meth else pick(runs, b), key)
+            ms.append(statistics.fmean(xs) if xs else 0.0)
+            ss.append(statistics.stdev(xs) if len(xs) > 1 else 0.0)
+        pos = [j + (i - 1.5) * width for j in range(len(BITS))]
+        ax.bar(pos, ms, width, yerr=ss if any(ss) else None, capsize=3, label=label, color=color)
+        for x, m, sd in zip(pos, ms, ss):
+            if m:
+                ax.text(x, m + sd + 1, f"{m:.1f}", ha="center", va="bottom", fontsize=7)
+    seeds = sorted({r["seed"] for r in runs})
+    ax.set_xticks(range(len(BITS)), [f"W{b}A{b}" for b in BITS])
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("CIFAR-10 test top-1 (%)")
+    ax.set_xlabel("bit-width (weights / activations)")
+    ax.set_title(f"ResNet-20 (akamaster) zero-shot quantization, final epoch\n"
+                 f"mean ± std over {n_seeds(len(seeds))[1:-1]}, "
+                 f"preset {', '.join(sorted({r['preset'] for r in runs}))}",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return True
+
+
+def update_readme(readme: Path, section: str) -> None:
+    if not readme.is_file():
+        print(f"warning: {readme} not found; README not updated", file=sys.stderr)
+        return
+    text = readme.read_text()
+    i, j = text.find(MARK_START), text.find(MARK_END)
+    if i < 0 or j < i:
+        print(f"warning: {readme} has no '{MARK_START}' ... '{MARK_END}' markers; README not updated", file=sys.stderr)
+        return
+    readme.write_text(text[:i + len(MARK_START)] + "\n" + section.strip() + "\n" + text[j:])
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", default="results/runs", help="folder with <set>/<name>.json from grid.py")
+    p.add_argument("--cost", nargs="*", default=[], help="cost JSONs from cost.py")
+    p.add_argument("--paper", default=None, help="results JSON of the paper-preset GPU run")
+    p.add_argument("--out-md", default="results/RESULTS.md")
+    p.add_argument("--readme", default="README.md")
+    p.add_argument("--plot", default="results/accuracy.png")
+    args = p.parse_args(argv)
+    runs = load_runs(Path(args.runs))
+    costs = [(c, d) for c in args.cost if (d := load_json(c)) is not None]
+    for c in args.cost:
+        if not Path(c).is_file():
+            print(f"warning: cost file {c} not found", file=sys.stderr)
+    main_runs = runs.get("main", [])
+    plot, md, readme = Path(args.plot), Path(args.out_md), Path(args.readme)
+    has_plot = accuracy_plot(main_runs, plot)
+    main_md = main_table(main_runs)
+    img = lambda base: f"\n\n![accuracy by method and bit-width]({os.path.relpath(plot, base)})" if has_plot else ""
+    parts = ["# Results\n\nGenerated by `python benchmarks/make_tables.py` from the JSONs under "
+             f"`{args.runs}`; do not edit by hand.", main_md + img(md.parent),
+             ablation_table(runs.get("ablation", [])), sensitivity_tables(runs.get("d0", []), runs.get("tau", [])),
+             real_table(runs.get("real", []), main_runs), cost_tables(costs, main_runs),
+             paper_table(load_json(args.paper))]
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text("\n\n".join(parts).rstrip() + "\n")
+    link = os.path.relpath(md, readme.parent)
+    update_readme(readme, main_md.replace("## 1. Main results", "### Main results", 1) + img(readme.parent)
+                  + f"\n\nAll tables (ablation, sensitivity, real-data reference, cost, GPU run): [{link}]({link}).")
+    print(f"wrote {md}" + (f", {plot}" if has_plot else " (no main runs: no plot)"))
+
+
+if __name__ == "__main__":
+    main()
