@@ -95,11 +95,18 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None and resume else None
     t = time.perf_counter()
     ev0 = eval_seconds[0]
+    last_eval = {}
+
+    def eval_epoch(model):
+        last_eval.clear()
+        last_eval.update(top1(model))
+        return last_eval["top1"]
+
     history = finetune(student, teacher, synthetic.images, synthetic.labels, cfg,
-                       eval_fn=lambda m: top1(m)["top1"], checkpoint=ckpt, progress=progress, on_epoch=on_epoch)
+                       eval_fn=eval_epoch, checkpoint=ckpt, progress=progress, on_epoch=on_epoch)
     times["evaluation_during_finetune"] = eval_seconds[0] - ev0
     times["finetune"] = time.perf_counter() - t - times["evaluation_during_finetune"]
-    final = top1(student)
+    final = dict(last_eval) if last_eval else top1(student)  # the last epoch is always evaluated
     times["evaluation"] = eval_seconds[0]
     evaluated = [a for a in history["top1"] if a is not None]
     results = dict(

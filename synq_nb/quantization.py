@@ -100,6 +100,10 @@ class ActQuant(nn.Module):
         self.register_buffer("ema_max", torch.zeros(()))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._checked = False  # the loaded range may be uncalibrated: check again at the next forward
+        super()._load_from_state_dict(*args, **kwargs)
+
     def extra_repr(self):
         return f"bits={self.bits}, calibrated={bool(self.steps > 0)}"
 

@@ -243,3 +243,14 @@ def test_w4a4_rtn_loses_accuracy_but_stays_useful(calibrated_w4a4, cifar_small):
     # measured: about 81-82% on these 1,000 images (teacher 91.5): 4 bits hurt, but far above chance
     top1 = evaluate(calibrated_w4a4, cifar_small)["top1"]
     assert 70 < top1 < 90
+
+
+def test_act_quant_loading_uncalibrated_state_raises_again():
+    q = ActQuant(4)
+    q.calibrating = True
+    q(torch.rand(8, 4, 5, 5))
+    q.calibrating = False
+    q(torch.rand(8, 4, 5, 5))  # checked once, now cached as calibrated
+    q.load_state_dict(ActQuant(4).state_dict())  # an uncalibrated range
+    with pytest.raises(RuntimeError, match="calibrat"):
+        q(torch.rand(8, 4, 5, 5))
