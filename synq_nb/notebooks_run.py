@@ -133,7 +133,18 @@ def execute(path: Path, out: Path, smoke: bool = False, parameters: dict | None 
     t = time.perf_counter()
     pm.execute_notebook(str(path), str(out), parameters=parameters or {}, kernel_name="python3",
                         cwd=str(cwd or path.parent), progress_bar=False, execution_timeout=timeout)
+    _strip_widget_state(out)
     return time.perf_counter() - t
+
+
+def _strip_widget_state(path: Path):
+    """Drop the saved widget state (it embeds each panel's figure a second time): the executed notebook
+    shows the panels' figures as plain outputs, and a live kernel rebuilds the widgets."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    if nb.metadata.pop("widgets", None) is not None:
+        nbformat.write(nb, path)
 
 
 def main(argv=None) -> int:

@@ -58,7 +58,7 @@ def image_grid(images, labels, classes, mean=None, std=None, per_class: int = 4,
     shown = [c for c in range(len(classes)) if (labels == c).any()][:max_classes]
     if not shown:
         raise ValueError("no image has a label in range: nothing to show")
-    fig = _figure(0.8 * per_class + 1.3, 0.8 * len(shown) + 0.4)
+    fig = _figure(0.62 * per_class + 1.3, 0.62 * len(shown) + 0.4)
     axes = fig.subplots(len(shown), per_class, squeeze=False)
     for r, c in enumerate(shown):
         idx = torch.nonzero(labels == c)[:per_class, 0]
@@ -277,7 +277,7 @@ def filtered_images_figure(images, d0s, mean=None, std=None, labels=None, classe
                            title: str = "low-pass filtered synthetic images") -> Figure:
     """Rows: images; columns: the original, then filtered with each d0."""
     n = len(images)
-    fig = _figure(1.05 * (len(d0s) + 1) + 0.8, 1.05 * n + 0.5)
+    fig = _figure(0.8 * (len(d0s) + 1) + 0.8, 0.8 * n + 0.5)
     axes = fig.subplots(n, len(d0s) + 1, squeeze=False)
     cols = [("original", images)] + [(f"d0 = {d0:g}", low_pass_filter(images, d0)) for d0 in d0s]
     for j, (name, x) in enumerate(cols):
@@ -343,7 +343,7 @@ def cam_overlay_figure(images, maps_by_row: dict, mean=None, std=None, col_title
     """Rows: the images, then each model's Grad-CAM maps (N x H x W) over the images; columns: images."""
     n = len(images)
     rows = 1 + len(maps_by_row)
-    fig = _figure(1.2 * n + 1.6, 1.2 * rows + 0.5)
+    fig = _figure(1.0 * n + 1.6, 1.0 * rows + 0.5)
     axes = fig.subplots(rows, n, squeeze=False)
     pix = to_pixels(images, mean, std)
     for j in range(n):

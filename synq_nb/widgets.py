@@ -36,11 +36,9 @@ class Panel:
         fig, info = self.fn(**self.values())
         self.calls += 1
         self.last = dict(info, figure=fig)
-        with self.output:
-            from IPython.display import display
-
-            self.output.clear_output(wait=True)
-            display(fig)
+        # Replace the output's state directly (no `with output:` capture, which can stall notebook runners)
+        self.output.outputs = ()
+        self.output.append_display_data(fig)
         plotting.close(fig)  # shown in the panel only (a closed figure can still be displayed again)
         return self.last
 
