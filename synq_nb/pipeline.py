@@ -131,4 +131,5 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
 def summary_line(r: dict) -> str:
     return (f"{r['model']} W{r['w_bits']}A{r['a_bits']} seed {r['seed']} ({r['preset']}): FP {r['fp_top1']:.2f}  "
             f"RTN {r['rtn_top1']:.2f}  final {r['final_top1']:.2f} (best {r['best_top1']:.2f})  "
+            f"size {r['size_bits_fp'] / 8e6:.2f} MB -> {r['size_bits_quant'] / 8e6:.2f} MB  "
             f"[{r['total_s']:.0f} s on {r['device']}]")
