@@ -15,7 +15,7 @@ endif
 SYNQ_CACHE_DIR ?= $(abspath .cache)
 export SYNQ_DATA_DIR SYNQ_WEIGHTS_DIR SYNQ_CACHE_DIR
 
-.PHONY: install demo test notebooks gpu-check clean
+.PHONY: install demo test notebooks clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
