@@ -58,10 +58,38 @@ def command(overrides, out_dir, device):
     return cmd
 
 
+def run_config(overrides) -> dict:
+    """The config `python -m synq_nb run` builds from these overrides (device left out)."""
+    from synq_nb.cli import build_parser, config_from_args
+
+    cmd = command(overrides, "unused", "auto")
+    cfg = config_from_args(build_parser().parse_args(cmd[3:])).to_dict()
+    cfg.pop("device")
+    return cfg
+
+
+def find_same_run(overrides, out_root: Path):
+    """An existing result (in any set) whose config equals this run's, so the run is not repeated."""
+    want = run_config(overrides)
+    for f in sorted(out_root.glob("*/*.json")):
+        res = json.loads(f.read_text())
+        have = dict(res.get("config", {}))
+        have.pop("device", None)
+        if have == want and not res.get("same_run_as"):
+            return f, res
+    return None, None
+
+
 def run_one(name, set_name, overrides, out_root: Path, device):
     dest = out_root / set_name / f"{name}.json"
     if dest.is_file():
         return name, "cached", 0.0
+    same, res = find_same_run(overrides, out_root)
+    if same is not None:  # e.g. the ablation's all-on run is the main table's SynQ seed 0
+        res = dict(res, run_name=name, set=set_name, same_run_as=str(same.relative_to(out_root)))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(json.dumps(res, indent=2))
+        return name, f"same config as {res['same_run_as']}, reused", 0.0
     work = out_root / "_work" / set_name / name
     cmd = command(overrides, work, device)
     t = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .config import PRESETS, get_config
+from .config import PRESETS, SynQConfig, get_config
 from .models import TEACHERS
 
 
@@ -45,10 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def config_from_args(args: argparse.Namespace) -> SynQConfig:
+    """The SynQConfig a parsed `run` command asks for (ValueError for bad values)."""
     from .models import _AKAMASTER, _PYTORCHCV
-    from .pipeline import run_experiment, summary_line
 
     overrides = {k: v for k, v in vars(args).items()
                  if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline")}
@@ -56,8 +55,15 @@ def main(argv=None) -> int:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
         overrides.update(use_filter=False, use_cam=False, use_soft_labels=False)
+    return get_config(args.preset, **overrides)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .pipeline import run_experiment, summary_line
+
     try:
-        cfg = get_config(args.preset, **overrides)
+        cfg = config_from_args(args)
         results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress)
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,0 +1,74 @@
+"""benchmarks/grid.py: the experiment list and the reuse of a run whose config already has a result."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from conftest import REPO
+from synq_nb import get_config
+
+_spec = importlib.util.spec_from_file_location("grid", REPO / "benchmarks" / "grid.py")
+grid = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(grid)
+
+ALL_SETS = {"main", "ablation", "d0", "tau", "real"}
+MODEL = "resnet20_cifar10_akamaster"
+
+
+def _expected(**fields):
+    cfg = get_config("cpu", model=MODEL, dataset="cifar10", eval_every=5, **fields).to_dict()
+    cfg.pop("device")
+    return cfg
+
+
+def _runs():
+    return {name: (set_name, o) for name, set_name, o in grid.experiments(ALL_SETS, "cpu", MODEL)}
+
+
+def test_experiment_list():
+    runs = grid.experiments(ALL_SETS, "cpu", MODEL)
+    names = [n for n, _, _ in runs]
+    assert len(names) == len(set(names)) == 12 + 8 + 5 + 3 + 4
+    ablation = [o for _, s, o in runs if s == "ablation"]
+    assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
+        (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
+    assert all(o["w_bits"] == o["a_bits"] == 3 for o in ablation)
+
+
+@pytest.mark.parametrize("name, fields", [
+    ("w3a3_filter-on_cam-off_soft-off_s0", dict(w_bits=3, a_bits=3, seed=0, use_filter=True, use_cam=False,
+                                                use_soft_labels=False)),
+    ("w4a4_baseline_s2", dict(w_bits=4, a_bits=4, seed=2, use_filter=False, use_cam=False, use_soft_labels=False)),
+    ("w3a3_d0-4_s0", dict(w_bits=3, a_bits=3, seed=0, d0=4.0)),
+    ("w3a3_tau-0.5_s0", dict(w_bits=3, a_bits=3, seed=0, tau=0.5)),
+    ("w3a3_real5120_synq_s0", dict(w_bits=3, a_bits=3, seed=0, train_data="real", num_images=5120)),
+])
+def test_run_config_is_what_the_cli_builds(name, fields):
+    _, overrides = _runs()[name]
+    assert grid.run_config(overrides) == _expected(**fields)
+
+
+def test_identical_config_is_reused_not_rerun(tmp_path, monkeypatch):
+    runs = _runs()
+    _, synq = runs["w3a3_synq_s0"]
+    main = dict(config=dict(grid.run_config(synq), device="cpu"), final_top1=68.6, run_name="w3a3_synq_s0")
+    (tmp_path / "main").mkdir()
+    (tmp_path / "main" / "w3a3_synq_s0.json").write_text(json.dumps(main))
+
+    def no_subprocess(*a, **k):
+        raise AssertionError("a reused run must not start a process")
+
+    monkeypatch.setattr(grid.subprocess, "run", no_subprocess)
+    name, msg, _ = grid.run_one("w3a3_d0-16_s0", "d0", runs["w3a3_d0-16_s0"][1], tmp_path, "cpu")
+    assert "reused" in msg
+    alias = json.loads((tmp_path / "d0" / "w3a3_d0-16_s0.json").read_text())
+    assert alias["final_top1"] == 68.6 and alias["same_run_as"] == "main/w3a3_synq_s0.json"
+    assert alias["set"] == "d0" and alias["run_name"] == "w3a3_d0-16_s0"
+
+    # a different d0 or seed is a different run; an alias is never itself the source of another alias
+    for other in ("w3a3_d0-8_s0", "w3a3_synq_s1"):
+        assert grid.find_same_run(runs[other][1], tmp_path) == (None, None)
+    (tmp_path / "main" / "w3a3_synq_s0.json").unlink()
+    assert grid.find_same_run(runs["w3a3_tau-0.7_s0"][1], tmp_path) == (None, None)
