@@ -39,6 +39,9 @@ def experiments(sets, preset, model):
     if "d0" in sets:
         for d0 in (4, 8, 16, 32, 80):
             runs.append((f"w3a3_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))
+        for d0 in (8, 16):  # the two best cut-offs of seed 0, on the main table's other seeds
+            for seed in (1, 2):
+                runs.append((f"w3a3_d0-{d0}_s{seed}", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=seed)))
     if "tau" in sets:
         for tau in (0.5, 0.6, 0.7):
             runs.append((f"w3a3_tau-{tau}_s0", "tau", dict(SYNQ, tau=tau, w_bits=3, a_bits=3, seed=0)))

@@ -30,7 +30,7 @@ def _runs():
 def test_experiment_list():
     runs = grid.experiments(ALL_SETS, "cpu", MODEL)
     names = [n for n, _, _ in runs]
-    assert len(names) == len(set(names)) == 12 + 8 + 5 + 3 + 4
+    assert len(names) == len(set(names)) == 12 + 8 + 5 + 4 + 3 + 4
     ablation = [o for _, s, o in runs if s == "ablation"]
     assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
         (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
