@@ -72,3 +72,27 @@ def test_identical_config_is_reused_not_rerun(tmp_path, monkeypatch):
         assert grid.find_same_run(runs[other][1], tmp_path) == (None, None)
     (tmp_path / "main" / "w3a3_synq_s0.json").unlink()
     assert grid.find_same_run(runs["w3a3_tau-0.7_s0"][1], tmp_path) == (None, None)
+
+
+def test_make_tables_recomputes_the_committed_results(tmp_path):
+    """The generated tables agree with a direct computation from the JSONs under results/runs."""
+    import statistics
+
+    spec = importlib.util.spec_from_file_location("make_tables", REPO / "benchmarks" / "make_tables.py")
+    mt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mt)
+    runs_dir = REPO / "results" / "runs"
+    synq_w3 = [json.loads(p.read_text())["final_top1"] for p in sorted((runs_dir / "main").glob("w3a3_synq_s*.json"))]
+    if len(synq_w3) < 2:
+        pytest.skip("needs at least two committed W3A3 SynQ runs")
+    readme = tmp_path / "README.md"
+    readme.write_text("before\n<!-- results:start -->\nold\n<!-- results:end -->\nafter\n")
+    mt.main(["--runs", str(runs_dir), "--out-md", str(tmp_path / "R.md"), "--readme", str(readme),
+             "--plot", str(tmp_path / "a.png")])
+    want = f"{statistics.fmean(synq_w3):.2f} ± {statistics.stdev(synq_w3):.2f} ({len(synq_w3)} seeds)"
+    md = (tmp_path / "R.md").read_text()
+    synq_row = next(ln for ln in md.splitlines() if ln.startswith("| SynQ: filter + CAM + soft labels, final epoch"))
+    assert synq_row.split(" | ")[3] == want
+    text = readme.read_text()
+    assert text.startswith("before\n<!-- results:start -->\n") and text.endswith("<!-- results:end -->\nafter\n")
+    assert "old" not in text and synq_row in text and (tmp_path / "a.png").stat().st_size > 0
