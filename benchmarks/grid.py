@@ -39,9 +39,10 @@ def experiments(sets, preset, model):
     if "d0" in sets:
         for d0 in (4, 8, 16, 32, 80):
             runs.append((f"w3a3_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))
-        for d0 in (8, 16):  # the two best cut-offs of seed 0, on the main table's other seeds
+        for d0 in (8, 16):  # the two best cut-offs of seed 0, on the main table's other seeds, and at W4A4
             for seed in (1, 2):
                 runs.append((f"w3a3_d0-{d0}_s{seed}", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=seed)))
+            runs.append((f"w4a4_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=4, a_bits=4, seed=0)))
     if "tau" in sets:
         for tau in (0.5, 0.6, 0.7):
             runs.append((f"w3a3_tau-{tau}_s0", "tau", dict(SYNQ, tau=tau, w_bits=3, a_bits=3, seed=0)))
@@ -71,14 +72,27 @@ def run_config(overrides) -> dict:
     return cfg
 
 
+# settings a run does not read when an idea is off (e.g. the baseline never filters, so its d0 is moot)
+UNUSED_WHEN_OFF = {"use_filter": ("d0", "filter_kind", "filter_calibration"), "use_soft_labels": ("tau",),
+                   "use_cam": ("lambda_cam", "cam_target", "cam_floor")}
+
+
+def effective(cfg: dict) -> dict:
+    """The config without the device and the settings of ideas that are switched off."""
+    cfg = {k: v for k, v in cfg.items() if k != "device"}
+    for idea, fields in UNUSED_WHEN_OFF.items():
+        if not cfg.get(idea, True):
+            for f in fields:
+                cfg.pop(f, None)
+    return cfg
+
+
 def find_same_run(overrides, out_root: Path):
-    """An existing result (in any set) whose config equals this run's, so the run is not repeated."""
-    want = run_config(overrides)
+    """An existing result (in any set) whose effective config equals this run's, so the run is not repeated."""
+    want = effective(run_config(overrides))
     for f in sorted(out_root.glob("*/*.json")):
         res = json.loads(f.read_text())
-        have = dict(res.get("config", {}))
-        have.pop("device", None)
-        if have == want and not res.get("same_run_as"):
+        if effective(res.get("config", {})) == want and not res.get("same_run_as"):
             return f, res
     return None, None
 
@@ -119,12 +133,13 @@ def main(argv=None):
     p.add_argument("--device", default="auto")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default="results/runs")
-    p.add_argument("--only", default=None, help="run only names containing this string")
+    p.add_argument("--only", default=None, help="run only names containing one of these comma-separated strings")
     p.add_argument("--deadline", type=float, default=None, help="seconds: start no new run after this")
     args = p.parse_args(argv)
     runs = experiments(set(args.sets.split(",")), args.preset, args.model)
     if args.only:
-        runs = [r for r in runs if args.only in r[0]]
+        wanted = args.only.split(",")
+        runs = [r for r in runs if any(w in r[0] for w in wanted)]
     out_root, t0 = Path(args.out), time.perf_counter()
     print(f"{len(runs)} runs, {args.jobs} at a time, device {args.device}", flush=True)
 

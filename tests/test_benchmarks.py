@@ -30,7 +30,7 @@ def _runs():
 def test_experiment_list():
     runs = grid.experiments(ALL_SETS, "cpu", MODEL)
     names = [n for n, _, _ in runs]
-    assert len(names) == len(set(names)) == 12 + 8 + 5 + 4 + 3 + 4
+    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 3 + 4
     ablation = [o for _, s, o in runs if s == "ablation"]
     assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
         (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
@@ -96,3 +96,13 @@ def test_make_tables_recomputes_the_committed_results(tmp_path):
     text = readme.read_text()
     assert text.startswith("before\n<!-- results:start -->\n") and text.endswith("<!-- results:end -->\nafter\n")
     assert "old" not in text and synq_row in text and (tmp_path / "a.png").stat().st_size > 0
+
+
+def test_settings_of_switched_off_ideas_do_not_make_a_new_run():
+    runs = _runs()
+    base = grid.run_config(runs["w3a3_baseline_s0"][1])
+    synq = grid.run_config(runs["w3a3_synq_s0"][1])
+    assert grid.effective(dict(base, d0=8.0, tau=0.5, lambda_cam=1.0)) == grid.effective(base)
+    assert grid.effective(dict(synq, d0=8.0)) != grid.effective(synq)
+    assert grid.effective(dict(synq, tau=0.5)) != grid.effective(synq)
+    assert grid.effective(dict(base, lr=0.01)) != grid.effective(base)
