@@ -43,9 +43,10 @@ def experiments(sets, preset, model):
             for seed in (1, 2):
                 runs.append((f"w3a3_d0-{d0}_s{seed}", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=seed)))
             runs.append((f"w4a4_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=4, a_bits=4, seed=0)))
-    if "tau" in sets:
-        for tau in (0.5, 0.6, 0.7):
-            runs.append((f"w3a3_tau-{tau}_s0", "tau", dict(SYNQ, tau=tau, w_bits=3, a_bits=3, seed=0)))
+    if "tau" in sets:  # swept at d0 16 (the default before the d0 sweep), then checked at d0 8
+        for d0, taus in ((16, (0.5, 0.6, 0.7)), (8, (0.5, 0.6, 0.7))):
+            for tau in taus:
+                runs.append((f"w3a3_d0-{d0}_tau-{tau}_s0", "tau", dict(SYNQ, d0=d0, tau=tau, w_bits=3, a_bits=3, seed=0)))
     if "real" in sets:
         for bits in (4, 3):
             for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
@@ -137,6 +138,8 @@ def main(argv=None):
     p.add_argument("--deadline", type=float, default=None, help="seconds: start no new run after this")
     args = p.parse_args(argv)
     runs = experiments(set(args.sets.split(",")), args.preset, args.model)
+    order = args.sets.split(",")
+    runs.sort(key=lambda r: order.index(r[1]))  # in the order the sets are named
     if args.only:
         wanted = args.only.split(",")
         runs = [r for r in runs if any(w in r[0] for w in wanted)]

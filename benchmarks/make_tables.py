@@ -181,36 +181,40 @@ def corner_gain(d0: float) -> float:
 
 
 def sensitivity_tables(d0_runs, tau_runs, main_runs=()) -> str:
-    """One table per knob: seed 0 for every value, and the mean over seeds where more seeds were run."""
-    main_value = lambda key: {r["config"][key] for r in pick(main_runs, meth="synq")}
+    """One table per knob (W3A3, and W4A4 where run): seed 0 for every value, the mean over seeds where run."""
+    main_settings = {(r["config"]["d0"], r["config"]["tau"]) for r in pick(main_runs, meth="synq")}
 
-    def rows_for(runs, key, extra):
+    def rows_for(runs, keys, extra):
         rows = []
-        for v in sorted({r["config"][key] for r in runs}):
-            sel = pick(runs, 3, **{key: v})
-            s0 = [r for r in sel if r["seed"] == 0]
-            label = f"{v:g}" + (" (main table)" if v in main_value(key) else "")
-            rows.append([label, *extra(v, sel), mean(values(s0, "rtn_top1")), mean(values(s0, "final_top1")),
-                         mean_std(values(sel, "final_top1")) if len(sel) > 1 else ""])
+        for bits in BITS:
+            for v in sorted({tuple(r["config"][k] for k in keys) for r in pick(runs, bits)}):
+                sel = pick(runs, bits, **dict(zip(keys, v)))
+                s0 = [r for r in sel if r["seed"] == 0]
+                main = any(all(r["config"][k] == m for k, m in zip(("d0", "tau"), ms)) for r in sel[:1]
+                           for ms in main_settings)
+                rows.append([f"W{bits}A{bits}", *(f"{x:g}" for x in v), *extra(v, sel),
+                             mean(values(s0, "rtn_top1")), mean(values(s0, "final_top1")),
+                             mean_std(values(sel, "final_top1")) if len(sel) > 1 else "",
+                             "✓" if main else ""])
         return rows
 
-    cols = ["RTN, seed 0", "final top-1, seed 0", "final top-1, all seeds run"]
-    out = ["## 3. Sensitivity at W3A3 (SynQ, all three ideas)\n\n"
-           "RTN here is calibrated on the filtered synthetic images (so it moves with d0).\n\n### Filter cut-off d0\n"]
+    cols = ["RTN, seed 0", "final top-1, seed 0", "final top-1, all seeds run", "main table's setting"]
+    out = ["## 3. Sensitivity (SynQ, all three ideas)\n\n"
+           "RTN here is calibrated on the filtered synthetic images (so it moves with d0).\n\n### Filter cut-off d0\n\n"]
     if d0_runs:
-        rows = rows_for(d0_runs, "d0", lambda v, sel: [f"{corner_gain(v):.2g}"])
+        rows = rows_for(d0_runs, ("d0",), lambda v, sel: [f"{corner_gain(v[0]):.2g}"])
         out.append("Corner gain: the filter's gain at the highest frequency of a 32×32 image; near 1 means "
                    "the filter barely changes the image.\n\n"
-                   + table(["d0", "gain at corner", *cols], rows) + provenance(d0_runs, "d0"))
+                   + table(["bits", "d0", "gain at corner", *cols], rows) + provenance(d0_runs, "d0"))
     else:
         out.append(NOT_YET)
-    out.append("\n\n### Difficulty threshold tau\n")
+    out.append("\n\n### Difficulty threshold tau\n\n")
     if tau_runs:
         def ce_share(v, sel):
             ce = [r["history"]["hard_frac"][-1] * 100 for r in sel if r.get("history", {}).get("hard_frac")]
             return [mean(ce, "{:.1f}%")]
         out.append("CE share: fraction of samples with difficulty ≤ tau (they get CE), last epoch.\n\n"
-                   + table(["tau", "CE share", *cols], rows_for(tau_runs, "tau", ce_share))
+                   + table(["bits", "d0", "tau", "CE share", *cols], rows_for(tau_runs, ("d0", "tau"), ce_share))
                    + provenance(tau_runs, "tau"))
     else:
         out.append(NOT_YET)

@@ -30,7 +30,7 @@ def _runs():
 def test_experiment_list():
     runs = grid.experiments(ALL_SETS, "cpu", MODEL)
     names = [n for n, _, _ in runs]
-    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 3 + 4
+    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 6 + 4
     ablation = [o for _, s, o in runs if s == "ablation"]
     assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
         (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
@@ -42,7 +42,7 @@ def test_experiment_list():
                                                 use_soft_labels=False)),
     ("w4a4_baseline_s2", dict(w_bits=4, a_bits=4, seed=2, use_filter=False, use_cam=False, use_soft_labels=False)),
     ("w3a3_d0-4_s0", dict(w_bits=3, a_bits=3, seed=0, d0=4.0)),
-    ("w3a3_tau-0.5_s0", dict(w_bits=3, a_bits=3, seed=0, tau=0.5)),
+    ("w3a3_d0-16_tau-0.5_s0", dict(w_bits=3, a_bits=3, seed=0, d0=16.0, tau=0.5)),
     ("w3a3_real5120_synq_s0", dict(w_bits=3, a_bits=3, seed=0, train_data="real", num_images=5120)),
 ])
 def test_run_config_is_what_the_cli_builds(name, fields):
@@ -61,17 +61,17 @@ def test_identical_config_is_reused_not_rerun(tmp_path, monkeypatch):
         raise AssertionError("a reused run must not start a process")
 
     monkeypatch.setattr(grid.subprocess, "run", no_subprocess)
-    name, msg, _ = grid.run_one("w3a3_d0-16_s0", "d0", runs["w3a3_d0-16_s0"][1], tmp_path, "cpu")
+    name, msg, _ = grid.run_one("w3a3_d0-8_s0", "d0", runs["w3a3_d0-8_s0"][1], tmp_path, "cpu")  # default d0
     assert "reused" in msg
-    alias = json.loads((tmp_path / "d0" / "w3a3_d0-16_s0.json").read_text())
+    alias = json.loads((tmp_path / "d0" / "w3a3_d0-8_s0.json").read_text())
     assert alias["final_top1"] == 68.6 and alias["same_run_as"] == "main/w3a3_synq_s0.json"
-    assert alias["set"] == "d0" and alias["run_name"] == "w3a3_d0-16_s0"
+    assert alias["set"] == "d0" and alias["run_name"] == "w3a3_d0-8_s0"
 
     # a different d0 or seed is a different run; an alias is never itself the source of another alias
-    for other in ("w3a3_d0-8_s0", "w3a3_synq_s1"):
+    for other in ("w3a3_d0-16_s0", "w3a3_synq_s1"):
         assert grid.find_same_run(runs[other][1], tmp_path) == (None, None)
     (tmp_path / "main" / "w3a3_synq_s0.json").unlink()
-    assert grid.find_same_run(runs["w3a3_tau-0.7_s0"][1], tmp_path) == (None, None)
+    assert grid.find_same_run(runs["w3a3_d0-8_tau-0.7_s0"][1], tmp_path) == (None, None)
 
 
 def test_make_tables_recomputes_the_committed_results(tmp_path):
@@ -103,6 +103,6 @@ def test_settings_of_switched_off_ideas_do_not_make_a_new_run():
     base = grid.run_config(runs["w3a3_baseline_s0"][1])
     synq = grid.run_config(runs["w3a3_synq_s0"][1])
     assert grid.effective(dict(base, d0=8.0, tau=0.5, lambda_cam=1.0)) == grid.effective(base)
-    assert grid.effective(dict(synq, d0=8.0)) != grid.effective(synq)
+    assert grid.effective(dict(synq, d0=16.0)) != grid.effective(synq)
     assert grid.effective(dict(synq, tau=0.5)) != grid.effective(synq)
     assert grid.effective(dict(base, lr=0.01)) != grid.effective(base)
