@@ -169,7 +169,9 @@ def ablation_table(runs) -> str:
         rows.append([*("✓" if c else "✗" for c in combo), mean_std(xs), delta,
                      f"{ref:.2f}", f"{ref - PAPER_ABLATION[(0, 0, 0)]:+.2f}"])
     n = sorted({len(v) for v in groups.values()})
-    return (title + f"Final-epoch top-1 %, ResNet-20 CIFAR-10, seeds per row: {', '.join(map(str, n))}. "
+    d0s = ", ".join(sorted({f"{r['config']['d0']:g}" for r in runs if r["config"]["use_filter"]}))
+    return (title + f"Final-epoch top-1 %, ResNet-20 CIFAR-10, seeds per row: {', '.join(map(str, n))}"
+            + (f"; filter cut-off d0 = {d0s}" if d0s else "") + ". "
             "Reference columns: the paper's ResNet-18 **ImageNet** W3A3 ablation (another model and data set).\n\n"
             + table(["filter", "CAM", "soft labels", "top-1", "Δ vs baseline", "paper R18 ImageNet", "paper Δ"], rows)
             + provenance(runs, "ablation"))
