@@ -192,8 +192,7 @@ def sensitivity_tables(d0_runs, tau_runs, main_runs=()) -> str:
             for v in sorted({tuple(r["config"][k] for k in keys) for r in pick(runs, bits)}):
                 sel = pick(runs, bits, **dict(zip(keys, v)))
                 s0 = [r for r in sel if r["seed"] == 0]
-                main = any(all(r["config"][k] == m for k, m in zip(("d0", "tau"), ms)) for r in sel[:1]
-                           for ms in main_settings)
+                main = (sel[0]["config"]["d0"], sel[0]["config"]["tau"]) in main_settings
                 rows.append([f"W{bits}A{bits}", *(f"{x:g}" for x in v), *extra(v, sel),
                              mean(values(s0, "rtn_top1")), mean(values(s0, "final_top1")),
                              mean_std(values(sel, "final_top1")) if len(sel) > 1 else "",
