@@ -47,11 +47,11 @@ def experiments(sets, preset, model):
         for d0, taus in ((16, (0.5, 0.6, 0.7)), (8, (0.5, 0.6, 0.7))):
             for tau in taus:
                 runs.append((f"w3a3_d0-{d0}_tau-{tau}_s0", "tau", dict(SYNQ, d0=d0, tau=tau, w_bits=3, a_bits=3, seed=0)))
-    if "real" in sets:
-        for bits in (4, 3):
+    if "real" in sets:  # 5,120 real images (the paper's set size); at W3A3 also 1,024 (the synthetic set's size)
+        for bits, n in ((4, 5120), (3, 5120), (3, 1024)):
             for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
-                runs.append((f"w{bits}a{bits}_real5120_{method}_s0", "real",
-                             dict(ideas, w_bits=bits, a_bits=bits, seed=0, train_data="real", num_images=5120)))
+                runs.append((f"w{bits}a{bits}_real{n}_{method}_s0", "real",
+                             dict(ideas, w_bits=bits, a_bits=bits, seed=0, train_data="real", num_images=n)))
     # test-set evaluation at epochs 5 and 10 only (best-over-epochs is over those two)
     return [(n, s, dict(o, model=model, preset=preset, eval_every=5)) for n, s, o in runs]
 

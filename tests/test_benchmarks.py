@@ -30,7 +30,7 @@ def _runs():
 def test_experiment_list():
     runs = grid.experiments(ALL_SETS, "cpu", MODEL)
     names = [n for n, _, _ in runs]
-    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 6 + 4
+    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 6 + 6
     ablation = [o for _, s, o in runs if s == "ablation"]
     assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
         (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
@@ -44,6 +44,8 @@ def test_experiment_list():
     ("w3a3_d0-4_s0", dict(w_bits=3, a_bits=3, seed=0, d0=4.0)),
     ("w3a3_d0-16_tau-0.5_s0", dict(w_bits=3, a_bits=3, seed=0, d0=16.0, tau=0.5)),
     ("w3a3_real5120_synq_s0", dict(w_bits=3, a_bits=3, seed=0, train_data="real", num_images=5120)),
+    ("w3a3_real1024_baseline_s0", dict(w_bits=3, a_bits=3, seed=0, train_data="real", num_images=1024,
+                                       use_filter=False, use_cam=False, use_soft_labels=False)),
 ])
 def test_run_config_is_what_the_cli_builds(name, fields):
     _, overrides = _runs()[name]
@@ -93,6 +95,16 @@ def test_make_tables_recomputes_the_committed_results(tmp_path):
     md = (tmp_path / "R.md").read_text()
     synq_row = next(ln for ln in md.splitlines() if ln.startswith("| SynQ: filter + CAM + soft labels, final epoch"))
     assert synq_row.split(" | ")[3] == want
+    # real-data reference: every real run has its row, with the gap closed recomputed from the two JSONs
+    for path in sorted((runs_dir / "real").glob("*.json")):
+        real = json.loads(path.read_text())
+        syn = json.loads((runs_dir / "main" / f"w{real['w_bits']}a{real['a_bits']}_{real['run_name'].split('_')[2]}"
+                                              f"_s{real['seed']}.json").read_text())
+        share = 100 * (real["final_top1"] - syn["final_top1"]) / (real["fp_top1"] - syn["final_top1"])
+        start = f"| W{real['w_bits']}A{real['a_bits']} | {real['run_name'].split('_')[2]} | {real['seed']} | " \
+                f"{real['config']['num_images']:,} |"
+        row = next(ln for ln in md.splitlines() if ln.startswith(start))
+        assert row.endswith(f" | {share:.0f}% |") and f" | {real['final_top1']:.2f} | " in row
     text = readme.read_text()
     assert text.startswith("before\n<!-- results:start -->\n") and text.endswith("<!-- results:end -->\nafter\n")
     assert "old" not in text and synq_row in text and (tmp_path / "a.png").stat().st_size > 0
