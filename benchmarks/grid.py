@@ -30,12 +30,13 @@ def experiments(sets, preset, model):
             for seed in (0, 1, 2):
                 for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
                     runs.append((f"w{bits}a{bits}_{method}_s{seed}", "main", dict(ideas, w_bits=bits, a_bits=bits, seed=seed)))
-    if "ablation" in sets:
-        for f in ("off", "on"):
-            for c in ("off", "on"):
-                for s in ("off", "on"):
-                    runs.append((f"w3a3_filter-{f}_cam-{c}_soft-{s}_s0", "ablation",
-                                 dict(filter=f, cam=c, soft_labels=s, w_bits=3, a_bits=3, seed=0)))
+    if "ablation" in sets:  # seeds 0 and 1 (the all-off and all-on rows reuse the main set's runs)
+        for seed in (0, 1):
+            for f in ("off", "on"):
+                for c in ("off", "on"):
+                    for s in ("off", "on"):
+                        runs.append((f"w3a3_filter-{f}_cam-{c}_soft-{s}_s{seed}", "ablation",
+                                     dict(filter=f, cam=c, soft_labels=s, w_bits=3, a_bits=3, seed=seed)))
     if "d0" in sets:
         for d0 in (4, 8, 16, 32, 80):
             runs.append((f"w3a3_d0-{d0}_s0", "d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))

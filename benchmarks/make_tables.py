@@ -159,23 +159,30 @@ def ablation_table(runs) -> str:
     title = "## 2. Ablation at W3A3 (filter / CAM / soft labels)\n\n"
     if not runs:
         return title + NOT_YET
-    groups = {}
+    groups, by_seed = {}, {}
     for r in pick(runs, 3):
         groups.setdefault(ideas(r), []).append(r["final_top1"])
-    base = statistics.fmean(groups[(0, 0, 0)]) if (0, 0, 0) in groups else None
+        by_seed[(ideas(r), r["seed"])] = r["final_top1"]
+    seeds = sorted({seed for _, seed in by_seed})
     rows = []
     for combo in sorted(PAPER_ABLATION, key=lambda c: (sum(c), [-x for x in c])):
         xs = groups.get(combo, [])
-        delta = f"{statistics.fmean(xs) - base:+.2f}" if xs and base is not None else "—"
+        # paired: over the seeds that have both this combination and the baseline
+        diffs = [by_seed[(combo, sd)] - by_seed[((0, 0, 0), sd)] for sd in seeds
+                 if (combo, sd) in by_seed and ((0, 0, 0), sd) in by_seed]
+        delta = f"{statistics.fmean(diffs):+.2f}" if diffs else "—"
         ref = PAPER_ABLATION[combo]
-        rows.append([*("✓" if c else "✗" for c in combo), mean_std(xs), delta,
+        per_seed = [f"{by_seed[(combo, seed)]:.2f}" if (combo, seed) in by_seed else "—" for seed in seeds]
+        rows.append([*("✓" if c else "✗" for c in combo), *(per_seed if len(seeds) > 1 else []), mean_std(xs), delta,
                      f"{ref:.2f}", f"{ref - PAPER_ABLATION[(0, 0, 0)]:+.2f}"])
+    seed_cols = [f"seed {seed}" for seed in seeds] if len(seeds) > 1 else []
     n = sorted({len(v) for v in groups.values()})
     d0s = ", ".join(sorted({f"{r['config']['d0']:g}" for r in runs if r["config"]["use_filter"]}))
     return (title + f"Final-epoch top-1 %, ResNet-20 CIFAR-10, seeds per row: {', '.join(map(str, n))}"
+            "; Δ vs baseline: mean over seeds of (row − baseline of the same seed)"
             + (f"; filter cut-off d0 = {d0s}" if d0s else "") + ". "
             "Reference columns: the paper's ResNet-18 **ImageNet** W3A3 ablation (another model and data set).\n\n"
-            + table(["filter", "CAM", "soft labels", "top-1", "Δ vs baseline", "paper R18 ImageNet", "paper Δ"], rows)
+            + table(["filter", "CAM", "soft labels", *seed_cols, "top-1" if not seed_cols else "top-1, mean", "Δ vs baseline", "paper R18 ImageNet", "paper Δ"], rows)
             + provenance(runs, "ablation"))
 
 

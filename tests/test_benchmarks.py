@@ -30,7 +30,7 @@ def _runs():
 def test_experiment_list():
     runs = grid.experiments(ALL_SETS, "cpu", MODEL)
     names = [n for n, _, _ in runs]
-    assert len(names) == len(set(names)) == 12 + 8 + 5 + 6 + 6 + 6
+    assert len(names) == len(set(names)) == 12 + 16 + 5 + 6 + 6 + 6
     ablation = [o for _, s, o in runs if s == "ablation"]
     assert {(o["filter"], o["cam"], o["soft_labels"]) for o in ablation} == {
         (f, c, s) for f in ("off", "on") for c in ("off", "on") for s in ("off", "on")}
@@ -95,6 +95,14 @@ def test_make_tables_recomputes_the_committed_results(tmp_path):
     md = (tmp_path / "R.md").read_text()
     synq_row = next(ln for ln in md.splitlines() if ln.startswith("| SynQ: filter + CAM + soft labels, final epoch"))
     assert synq_row.split(" | ")[3] == want
+    # ablation: the all-on row's Δ is the mean over seeds of (all on − all off), paired by seed
+    abl = {p.stem: json.loads(p.read_text())["final_top1"] for p in (runs_dir / "ablation").glob("*.json")}
+    pairs = [abl[f"w3a3_filter-on_cam-on_soft-on_s{sd}"] - abl[f"w3a3_filter-off_cam-off_soft-off_s{sd}"]
+             for sd in range(3) if f"w3a3_filter-on_cam-on_soft-on_s{sd}" in abl
+             and f"w3a3_filter-off_cam-off_soft-off_s{sd}" in abl]
+    if pairs:
+        row = next(ln for ln in md.splitlines() if ln.startswith("| ✓ | ✓ | ✓ |"))
+        assert f" | {statistics.fmean(pairs):+.2f} | " in row
     # real-data reference: every real run has its row, with the gap closed recomputed from the two JSONs
     for path in sorted((runs_dir / "real").glob("*.json")):
         real = json.loads(path.read_text())
