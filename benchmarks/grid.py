@@ -30,7 +30,7 @@ def experiments(sets, preset, model):
             for seed in (0, 1, 2):
                 for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
                     runs.append((f"w{bits}a{bits}_{method}_s{seed}", "main", dict(ideas, w_bits=bits, a_bits=bits, seed=seed)))
-    if "ablation" in sets:  # seeds 0 and 1 (the all-off and all-on rows reuse the main set's runs)
+    if "ablation" in sets:  # seeds 0 and 1 (all off = the baseline, all on = SynQ: reused from the main and d0 sets)
         for seed in (0, 1):
             for f in ("off", "on"):
                 for c in ("off", "on"):
