@@ -96,6 +96,120 @@ def notebook_setup(seed: int = 0, dpi: int = 72, device=None, threads: int | Non
     return env
 
 
+class ParameterError(ValueError):
+    """A notebook parameter that is unknown (misspelled) or has an invalid value."""
+
+
+PARAMETERS_MARK = "# Parameters (papermill"  # first line of every notebook's own `parameters` cell
+INJECTED_MARK = "# Parameters"              # first line of the cell papermill injects after it
+
+
+def _assigned_names(source: str) -> list:
+    """Names assigned at the top level of a cell (``a = 1``, ``a, b = 1, 2``), in order."""
+    import ast
+
+    names = []
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return names
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name) and n.id not in names:
+                    names.append(n.id)
+    return names
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_value(name: str, value):
+    """The error message for an invalid value of a parameter the series uses, or None when it is valid."""
+    from .config import PRESETS
+    from .data import DATASETS
+    from .models import TEACHERS
+    from .quantization import MAX_BITS, MIN_BITS
+
+    def bits_ok(v):
+        return _is_int(v) and MIN_BITS <= v <= MAX_BITS
+
+    number = (int, float)
+    if name in ("w_bits", "a_bits") and not bits_ok(value):
+        return f"must be an integer from {MIN_BITS} to {MAX_BITS}"
+    if name == "bits_list" and not (isinstance(value, (list, tuple)) and value and all(bits_ok(b) for b in value)):
+        return f"must be a non-empty list of integers from {MIN_BITS} to {MAX_BITS}, e.g. -y 'bits_list: [8, 4, 3]'"
+    if name == "preset" and value not in PRESETS:
+        return f"must be one of {', '.join(map(repr, PRESETS))}"
+    if name == "model" and value not in TEACHERS:
+        return f"must be one of {', '.join(TEACHERS)}"
+    if name == "dataset" and value not in DATASETS:
+        return f"must be one of {', '.join(DATASETS)}"
+    if name == "seed" and not (_is_int(value) and value >= 0):
+        return "must be a non-negative integer"
+    if name == "seeds" and not (isinstance(value, (list, tuple)) and value and all(_is_int(s) and s >= 0 for s in value)
+                                and len(set(value)) == len(value)):
+        return "must be a non-empty list of distinct non-negative integers, e.g. -y 'seeds: [0, 1, 2]'"
+    if name.startswith("use_") and not isinstance(value, bool):
+        return "must be True or False (papermill: -p NAME True)"
+    if name == "tau" and value is not None and not (isinstance(value, number) and not isinstance(value, bool) and 0 <= value <= 1):
+        return "must be None (the preset's value) or a number in [0, 1]"
+    if name == "d0" and value is not None and not (isinstance(value, number) and not isinstance(value, bool) and 0 < value < float("inf")):
+        return "must be None (the preset's value) or a positive number"
+    if name == "d0_list" and not (isinstance(value, (list, tuple)) and value and all(isinstance(v, number) and not isinstance(v, bool) and v > 0 for v in value)):
+        return "must be a non-empty list of positive numbers"
+    if name == "eval_limit" and value is not None and not (_is_int(value) and value > 0):
+        return "must be None (all test images) or a positive integer"
+    if name in ("calib_images", "n_compare", "n_real", "n_show", "n_loss", "per_class", "views", "bins") and not (_is_int(value) and value > 0):
+        return "must be a positive integer"
+    if name == "budget_fraction" and not (isinstance(value, number) and not isinstance(value, bool) and 0 < value <= 1):
+        return "must be a number in (0, 1]"
+    if name == "out_dir" and not isinstance(value, str):
+        return "must be a folder name (a string; \"\" for the default)"
+    return None
+
+
+def check_parameters(namespace: dict, names=None) -> dict:
+    """Stop a notebook at once on a parameter it does not take or an invalid value, before any heavy work.
+
+    Call it in the cell right after the ``parameters`` cell: ``params = check_parameters(globals())``.
+    ``names``: the parameters the notebook takes; by default the names its own ``parameters`` cell assigns
+    (found in the kernel's input history by that cell's first line, ``# Parameters (papermill ...``).
+    Papermill only warns about a parameter the notebook does not know and injects it anyway, so a
+    misspelled ``-p presett smoke`` would silently run the default preset: here it raises
+    :class:`ParameterError` listing the parameters the notebook takes. Returns ``{name: value}``.
+    """
+    history = [h for h in namespace.get("In", []) if isinstance(h, str)]
+    own_at = max((i for i, h in enumerate(history) if h.lstrip().startswith(PARAMETERS_MARK)), default=None)
+    if names is None:
+        if own_at is None:
+            raise ParameterError("check_parameters: no `parameters` cell found in the input history; "
+                                 "pass names=[...] explicitly")
+        names = _assigned_names(history[own_at])
+    elif isinstance(names, str):
+        names = names.split()
+    names = list(names)
+    injected = []
+    start = own_at + 1 if own_at is not None else 0
+    for h in history[start:]:
+        lines = h.strip().splitlines()
+        if lines and lines[0].strip() == INJECTED_MARK:
+            injected = _assigned_names(h)
+    takes = ", ".join(names)
+    unknown = [n for n in injected if n not in names]
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(map(repr, unknown))}: this notebook takes {takes}")
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        raise ParameterError(f"parameter(s) {', '.join(missing)} not defined: run the `parameters` cell first")
+    bad = [f"{n}={namespace[n]!r} {msg}" for n in names if (msg := _check_value(n, namespace[n])) is not None]
+    if bad:
+        raise ParameterError("invalid parameter value(s): " + "; ".join(bad) + f" (this notebook takes {takes})")
+    return {n: namespace[n] for n in names}
+
+
 def config_hash(cfg) -> str:
     d = cfg.to_dict()
     d.pop("device", None)
