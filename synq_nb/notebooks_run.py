@@ -207,7 +207,55 @@ def check_parameters(namespace: dict, names=None) -> dict:
     bad = [f"{n}={namespace[n]!r} {msg}" for n in names if (msg := _check_value(n, namespace[n])) is not None]
     if bad:
         raise ParameterError("invalid parameter value(s): " + "; ".join(bad) + f" (this notebook takes {takes})")
-    return {n: namespace[n] for n in names}
+    return Parameters({n: namespace[n] for n in names}, injected=injected)
+
+
+class Parameters(dict):
+    """The notebook's parameters by name; ``injected``: the names papermill set (empty at the reader's
+    defaults), so that ``params.injected`` tells a parameterised run from the reader's run."""
+
+    def __init__(self, values: dict, injected=()):
+        super().__init__(values)
+        self.injected = list(injected)
+
+
+class Checks:
+    """The checks at the end of a notebook, in two kinds.
+
+    ``invariant(ok, what)``: holds for every parameter value (shapes, ranges, files written): fails at once.
+    ``result(ok, what)``: a finding of the lesson at the reader's settings (e.g. "fine-tuning beats RTN").
+    With ``strict=True`` (the reader's defaults: ``Checks(strict=not params.injected)``) a failed result is an
+    error; in a parameterised run it is reported (a visible warning, kept in ``warnings``), because an
+    experiment whose honest outcome is "no gain" is valid. ``done()`` prints the verdict.
+    """
+
+    def __init__(self, strict: bool = True):
+        self.strict = strict
+        self.warnings = []
+        self.count = 0
+
+    def invariant(self, ok, what: str):
+        self.count += 1
+        if not ok:
+            raise AssertionError(f"invariant broken: {what}")
+
+    def result(self, ok, what: str):
+        self.count += 1
+        if ok:
+            return True
+        if self.strict:
+            raise AssertionError(f"expected at the reader's settings, but did not hold: {what}")
+        self.warnings.append(what)
+        print(f"WARNING: did not hold in this run: {what}", flush=True)
+        return False
+
+    def done(self) -> list:
+        if self.warnings:
+            print(f"checks done: {self.count - len(self.warnings)} of {self.count} held; "
+                  f"{len(self.warnings)} result(s) did not hold in this parameterised run (reported above, not an error)")
+        else:
+            print(f"all checks passed ({self.count})")
+        return self.warnings
 
 
 def config_hash(cfg) -> str:
