@@ -511,3 +511,15 @@ def per_class_figure(acc_by_model: dict, classes, title: str = "per-class test a
     ax.set(ylabel="top-1 (%)", title=title, ylim=(0, 105))
     ax.legend(fontsize="x-small", ncols=min(k, 3), loc="lower right")
     return fig
+
+
+# ---- lesson figures for notebooks 00-01 (add new functions right below this line) ----
+
+
+# ---- lesson figures for notebooks 02-03 (add new functions right below this line) ----
+
+
+# ---- lesson figures for notebooks 04-05 (add new functions right below this line) ----
+
+
+# ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
