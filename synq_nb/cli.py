@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--a-bits", type=int, default=4)
     r.add_argument("--preset", default="cpu", choices=tuple(PRESETS))
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--out", required=True, help="output folder (results.json, checkpoint.pt)")
+    r.add_argument("--out", required=True, help="output folder (results.json, checkpoint.pt); a run resumes from "
+                   "its checkpoint there only if the same settings wrote it")
+    r.add_argument("--fresh", action="store_true", help="delete OUT's checkpoint and results and start afresh "
+                   "(needed when OUT holds a run with other settings)")
     r.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--baseline", action="store_true", help="switch all three ideas off (KD + CE)")
@@ -50,7 +53,7 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
     from .models import _AKAMASTER, _PYTORCHCV
 
     overrides = {k: v for k, v in vars(args).items()
-                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline")}
+                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh")}
     if args.dataset is None:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
 
     try:
         cfg = config_from_args(args)
-        results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress)
+        results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress, fresh=args.fresh)
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ its head.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -22,7 +23,78 @@ from .cam import cam_from_features, default_cam_layer, forward_with_features
 from .config import SynQConfig
 from .filtering import low_pass_filter
 from .losses import cam_loss, difficulty, kd_loss, selective_ce
-from .synthesis import _atomic_save
+from .synthesis import _atomic_save, _fingerprint
+
+# Config fields that do not change what a run computes or reports, so a checkpoint written under
+# other values may be resumed: the device (a run may move between machines), the preset's name (a
+# label; the fields it sets are compared one by one) and the wall-clock budget (raising it is how a
+# time-limited run is continued).
+RESUMABLE_ACROSS = ("device", "preset", "max_finetune_seconds")
+
+
+class RunFolderMismatch(ValueError):
+    """A checkpoint in the run folder was written by a different run (or by a synq_nb that did not
+    record which run wrote it): resuming from it would mix two experiments."""
+
+
+def _tensor_hash(*tensors) -> str:
+    h = hashlib.blake2b(digest_size=8)
+    for t in tensors:
+        t = t.detach().cpu().contiguous()
+        h.update(f"{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def run_fingerprint(cfg: SynQConfig, teacher: nn.Module | None = None, images=None, labels=None) -> dict:
+    """What identifies a fine-tuning run: the result-relevant config fields, the package version, and
+    (when given) a hash of the teacher's weights and of the training images and labels."""
+    from . import __version__
+
+    fp = dict(config={k: v for k, v in cfg.to_dict().items() if k not in RESUMABLE_ACROSS}, version=__version__)
+    if teacher is not None:
+        fp["teacher"] = _fingerprint(teacher)
+    if images is not None:
+        fp["data"] = _tensor_hash(images, labels)
+    return fp
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    """A checkpoint written by :func:`finetune`; RunFolderMismatch (a ValueError) when unreadable."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:
+        raise RunFolderMismatch(f"the checkpoint {path} cannot be read ({type(e).__name__}: {e}); start afresh with "
+                                f"--fresh (fresh=True) or choose another output folder") from None
+
+
+def check_resumable(state: dict, fingerprint: dict, path: str | Path):
+    """Raise RunFolderMismatch unless the checkpoint ``state`` was written by the run ``fingerprint``
+    describes. Only the keys present in both fingerprints are compared (the pipeline checks the config
+    before loading the teacher, and everything once the training data is known)."""
+    folder = Path(path).parent
+    how = (f"start afresh with --fresh (fresh=True in run_experiment / finetune; it deletes that checkpoint), "
+           f"or choose another output folder")
+    old = state.get("fingerprint") if isinstance(state, dict) else None
+    if old is None:
+        raise RunFolderMismatch(f"the folder {folder} holds a checkpoint ({Path(path).name}) that does not record "
+                                f"which run wrote it (an older synq_nb, or another program): it is not resumed, since "
+                                f"it may belong to another experiment; {how}")
+    diffs = []
+    oc, nc = old.get("config", {}), fingerprint.get("config", {})
+    missing = object()
+    for k in sorted(set(oc) | set(nc)):
+        a, b = oc.get(k, missing), nc.get(k, missing)
+        if a != b:
+            diffs.append(f"{k}: {'(unset)' if a is missing else repr(a)} there, {'(unset)' if b is missing else repr(b)} now")
+    if old.get("version") != fingerprint.get("version"):
+        diffs.append(f"synq_nb version: {old.get('version')} there, {fingerprint.get('version')} now")
+    for key, what in (("teacher", "the teacher's weights differ"), ("data", "the training images or labels differ")):
+        if key in old and key in fingerprint and old[key] != fingerprint[key]:
+            diffs.append(what)
+    if diffs:
+        raise RunFolderMismatch(f"the folder {folder} holds a checkpoint of a different run, so it is not resumed "
+                                f"({'; '.join(diffs)}); {how}")
 
 
 def augment_batch(x: torch.Tensor, gen: torch.Generator, pad: int = 4) -> torch.Tensor:
@@ -82,12 +154,16 @@ class SynQStep:
 
 
 def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, labels: torch.Tensor, cfg: SynQConfig,
-             eval_fn=None, checkpoint: str | Path | None = None, progress: bool = True, on_epoch=None) -> dict:
+             eval_fn=None, checkpoint: str | Path | None = None, progress: bool = True, on_epoch=None,
+             fresh: bool = False) -> dict:
     """Fine-tune ``student`` in place on the synthetic set; returns the per-epoch history.
 
     ``eval_fn(student) -> top-1`` is called every ``cfg.eval_every`` epochs and after the last.
     ``checkpoint``: a file written (atomically) after every epoch; if it exists, training resumes
-    from it. ``on_epoch(history)`` is called after each epoch (live plots).
+    from it, but only when it was written by the same run (config, package version, teacher weights,
+    training images; see :func:`run_fingerprint`): otherwise RunFolderMismatch (a ValueError) names
+    what differs. ``fresh=True`` deletes an existing checkpoint and starts over.
+    ``on_epoch(history)`` is called after each epoch (live plots).
     Raises FloatingPointError as soon as the loss is not finite.
     """
     cfg.validate()
@@ -101,8 +177,12 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     history["iter_loss"] = []
     start_epoch = 0
     ckpt = Path(checkpoint) if checkpoint else None
+    fingerprint = run_fingerprint(cfg, teacher, images, labels) if ckpt is not None else None
+    if ckpt is not None and fresh:
+        ckpt.unlink(missing_ok=True)
     if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = load_checkpoint(ckpt, map_location=device)
+        check_resumable(state, fingerprint, ckpt)
         student.load_state_dict(state["student"])
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"].cpu())  # map_location moved it to the device; the generator lives on the CPU
@@ -154,7 +234,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         history["top1"].append(float(eval_fn(student)) if do_eval else None)
         if ckpt is not None:
             _atomic_save(dict(student=student.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
-                              history=history, epoch=epoch + 1, config=cfg.to_dict()), ckpt)
+                              history=history, epoch=epoch + 1, config=cfg.to_dict(), fingerprint=fingerprint), ckpt)
         if on_epoch is not None:
             on_epoch(history)
         if cfg.max_finetune_seconds and time.perf_counter() - t_start > cfg.max_finetune_seconds and not last:

@@ -14,7 +14,7 @@ from .config import SynQConfig
 from .data import load_dataset
 from .evaluation import evaluate
 from .filtering import low_pass_filter
-from .finetune import finetune
+from .finetune import check_resumable, finetune, load_checkpoint, run_fingerprint
 from .models import get_device, load_teacher, teacher_info
 from .quantization import calibrate_activations, model_size_bits, quantize_model
 from .synthesis import SyntheticSet, synthesize
@@ -53,12 +53,23 @@ def write_json(obj, path: Path):
 
 
 def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher=None, synthetic=None,
-                   test_set=None, on_epoch=None, resume: bool = True) -> dict:
+                   test_set=None, on_epoch=None, resume: bool = True, fresh: bool = False) -> dict:
     """Run one experiment and return (and, with ``out_dir``, write ``results.json``) its results.
 
     ``teacher``/``synthetic``/``test_set`` may be passed in to reuse them across runs (ablations).
+    With ``out_dir``, fine-tuning keeps ``out_dir/checkpoint.pt`` and resumes from it, but only when
+    it was written by this same run (config, package version, teacher, training images); a
+    checkpoint of another run stops the run with RunFolderMismatch (a ValueError naming the folder
+    and the settings that differ) before anything is computed. ``fresh=True`` (or ``resume=False``)
+    deletes that checkpoint and starts afresh.
     """
     cfg.validate()
+    ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
+    if ckpt is not None and (fresh or not resume):
+        ckpt.unlink(missing_ok=True)
+        (Path(out_dir) / "results.json").unlink(missing_ok=True)  # the discarded run's results
+    elif ckpt is not None and ckpt.is_file():  # fail fast, before the teacher is loaded and images made
+        check_resumable(load_checkpoint(ckpt), run_fingerprint(cfg), ckpt)
     torch.manual_seed(cfg.seed)
     device = get_device(None if cfg.device == "auto" else cfg.device)
     times = {}
@@ -92,7 +103,6 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     calibrate_activations(student, calibration_images(synthetic.images, cfg).to(device))
     times["calibration"] = time.perf_counter() - t
     rtn = top1(student)
-    ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None and resume else None
     t = time.perf_counter()
     ev0 = eval_seconds[0]
     last_eval = {}

@@ -143,7 +143,8 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
         if path.is_file():
             try:
                 d = torch.load(path, map_location="cpu", weights_only=False)
-                return SyntheticSet(d["images"], d["labels"], d["history"], d["settings"], d["seconds"], True)
+                if d["settings"] == settings:  # the file name is a hash of them: a guard against collisions
+                    return SyntheticSet(d["images"], d["labels"], d["history"], d["settings"], d["seconds"], True)
             except Exception:  # unreadable cache: recompute (and overwrite atomically)
                 pass
 
