@@ -296,7 +296,35 @@ def execute(path: Path, out: Path, smoke: bool = False, parameters: dict | None 
     pm.execute_notebook(str(path), str(out), parameters=parameters or {}, kernel_name="python3",
                         cwd=str(cwd or path.parent), progress_bar=False, execution_timeout=timeout)
     _strip_widget_state(out)
+    scrub_machine_paths(out)
     return time.perf_counter() - t
+
+
+def scrub_machine_paths(path: Path):
+    """Rewrite the folders of the machine that executed a notebook, in its outputs and metadata (papermill's
+    included), as ``$SYNQ_DATA_DIR``, ``$SYNQ_WEIGHTS_DIR``, ``$SYNQ_CACHE_DIR``, paths relative to the
+    repository (``./notebooks/...``), ``~`` and ``$TMPDIR``: a committed notebook names no folder of ours."""
+    import tempfile
+
+    subs = {}
+    for var in ("SYNQ_DATA_DIR", "SYNQ_WEIGHTS_DIR", "SYNQ_CACHE_DIR"):
+        value = os.environ.get(var)
+        if var == "SYNQ_CACHE_DIR" and not value:
+            from .models import cache_dir
+            value = str(cache_dir())
+        if value:
+            for v in (value.rstrip("/"), str(Path(value).expanduser().resolve())):
+                subs[v] = f"${var}"
+    repo = NOTEBOOK_DIR.parent
+    subs[str(repo)] = "."
+    subs[str(repo.resolve())] = "."
+    subs[str(Path.home())] = "~"
+    subs[tempfile.gettempdir()] = "$TMPDIR"
+    text = original = Path(path).read_text()
+    for old in sorted((k for k in subs if len(k) > 1), key=len, reverse=True):
+        text = text.replace(old, subs[old])
+    if text != original:
+        Path(path).write_text(text)
 
 
 def _strip_widget_state(path: Path):

@@ -38,7 +38,9 @@ def test_series_is_complete_and_well_formed():
         assert "notebook_setup(" in codes[0].source, f"{p.name}: the first code cell must be the set-up cell"
         tagged = [c for c in codes if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1 and "SMOKE" in tagged[0].source, f"{p.name}: one 'parameters' cell reading the smoke switch"
-        assert "assert" in codes[-1].source, f"{p.name}: must end with checks"
+        checks = [c for c in codes if "checks" in c.metadata.get("tags", [])]
+        assert len(checks) == 1 and "Checks(" in checks[0].source and "checks.done()" in checks[0].source, \
+            f"{p.name}: one code cell tagged 'checks' that builds Checks(...) and ends with checks.done()"
         assert p.stat().st_size < MB, f"{p.name} is {p.stat().st_size / MB:.1f} MB"
         # notebooks call the package; they do not define their own plotting or widget code
         for c in codes:
@@ -70,8 +72,10 @@ def test_notebook_executes_in_smoke_mode(path, smoke_env, tmp_path):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    text = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []) if o.output_type == "stream")
+    checks = next(c for c in nb.cells if c.cell_type == "code" and "checks" in c.metadata.get("tags", []))
+    text = "".join(o.get("text", "") for o in checks.get("outputs", []) if o.output_type == "stream")
     assert "all checks passed" in text
+    assert not machine_paths(out.read_text()), f"{path.name}: machine paths in the executed notebook"
     images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert images >= 1, f"{path.name} produced no figure"
 
@@ -190,6 +194,28 @@ def test_bn_input_stats_match_a_direct_computation():
     assert first["name"] == "bn1"
     assert torch.allclose(first["mean"], seen["x"].mean(dim=(0, 2, 3)), atol=1e-5)
     assert torch.allclose(first["var"], seen["x"].var(dim=(0, 2, 3), unbiased=False), atol=1e-4)
+
+
+def machine_paths(text: str) -> list:
+    """Absolute paths of the machine that executed a notebook (repo root, home, temp or cache folders)."""
+    import re
+    import tempfile
+
+    roots = {str(Path(__file__).resolve().parent.parent), str(Path.home()), tempfile.gettempdir(), "/work/", "/home/", "/Users/"}
+    roots |= {os.environ[v] for v in ("SYNQ_DATA_DIR", "SYNQ_WEIGHTS_DIR", "SYNQ_CACHE_DIR") if os.environ.get(v)}
+    found = []
+    for r in sorted(roots, key=len, reverse=True):
+        if len(r) > 1:
+            found += re.findall(re.escape(r) + r"[^\s\"']*", text)
+    return found
+
+
+def test_committed_notebooks_hold_no_machine_path():
+    """Outputs and metadata (papermill's included) of the committed notebooks name no folder of the machine
+    that executed them (the runner rewrites them as $SYNQ_DATA_DIR, $SYNQ_CACHE_DIR, ... or relative paths)."""
+    for p in NOTEBOOKS:
+        found = machine_paths(p.read_text())
+        assert not found, f"{p.name}: {found[:3]}"
 
 
 def test_committed_outputs_hold_no_error():
