@@ -514,12 +514,478 @@ def per_class_figure(acc_by_model: dict, classes, title: str = "per-class test a
 
 
 # ---- lesson figures for notebooks 00-01 (add new functions right below this line) ----
+def quantize_numbers(x, lo: float, hi: float, bits: int) -> dict:
+    """The package's round-to-nearest quantizer applied to plain numbers with the range [lo, hi] (widened to
+    include 0, as :func:`synq_nb.quantization.weight_qparams` does): ``scale``, ``zero_point``, the integer
+    ``codes``, the dequantized ``values`` and a ``clipped`` mask (outside the range), as tensors."""
+    from .quantization import check_bits, fake_quantize, weight_qparams
+
+    check_bits(bits)
+    if not hi > lo:
+        raise ValueError(f"the range needs hi > lo, got lo={lo}, hi={hi}")
+    x = torch.as_tensor(x, dtype=torch.float32).flatten()
+    scale, zp = weight_qparams(torch.tensor([[float(lo), float(hi)]]), bits)
+    scale, zp = scale[0], zp[0]
+    values = fake_quantize(x, scale, zp, bits)
+    codes = torch.round(values / scale + zp)
+    lo_eff, hi_eff = (0 - zp) * scale, (2**bits - 1 - zp) * scale
+    return dict(scale=scale, zero_point=zp, codes=codes, values=values,
+                clipped=(x < lo_eff - scale / 2) | (x > hi_eff + scale / 2), grid=(torch.arange(2**bits) - zp) * scale)
+
+
+def quantizer_figure(x, lo: float, hi: float, bits: int, title: str | None = None) -> Figure:
+    """What a B-bit quantizer does to numbers. Top: the real line with the 2^B grid levels between ``lo`` and
+    ``hi`` (each level's integer code written under it), each number of ``x`` (dots above the line) and the
+    level it is rounded to (arrow; red: clipped to the end of the range). Bottom: the quantizer as a function,
+    a staircase next to the identity."""
+    q = quantize_numbers(x, lo, hi, bits)
+    x = torch.as_tensor(x, dtype=torch.float32).flatten()
+    grid = q["grid"].numpy()
+    span = float(max(x.max(), grid[-1]) - min(x.min(), grid[0]))
+    left, right = float(min(x.min(), grid[0])) - 0.08 * span, float(max(x.max(), grid[-1])) + 0.08 * span
+    fig = _figure(10, 5.2)
+    top, bottom = fig.subplots(2, 1, height_ratios=[1.1, 1.6])
+    top.axhline(0, color="black", lw=1)
+    top.axvspan(grid[0], grid[-1], color="tab:blue", alpha=0.08, label=f"grid range [{grid[0]:.3g}, {grid[-1]:.3g}]")
+    top.vlines(grid, -0.12, 0.12, color="tab:blue", lw=1.5)
+    step = 1 if len(grid) <= 16 else len(grid) // 8
+    for k in range(0, len(grid), step):
+        top.annotate(str(k), (grid[k], -0.2), ha="center", va="top", fontsize="x-small", color="tab:blue")
+    for i, (xi, vi) in enumerate(zip(x.tolist(), q["values"].tolist())):
+        color = "tab:red" if bool(q["clipped"][i]) else "tab:green"
+        h = 0.45 + 0.2 * (i % 3)
+        top.plot([xi], [h], "o", color=color, ms=5)
+        top.annotate("", (vi, 0.14), (xi, h - 0.04), arrowprops=dict(arrowstyle="->", color=color, lw=1))
+        top.annotate(f"{xi:.3g}\u2192{int(q['codes'][i])}", (xi, h + 0.07), ha="center", va="bottom",
+                     fontsize="x-small", color=color)
+    top.plot([], [], "o", color="tab:green", label="rounded to the nearest level")
+    top.plot([], [], "o", color="tab:red", label="clipped to the end of the range")
+    top.set(xlim=(left, right), ylim=(-0.55, 1.6), yticks=[], xlabel="real value (integer codes under the levels; labels: x → code)",
+            title=f"{bits}-bit grid: {len(grid)} levels, scale s = {float(q['scale']):.4g}, zero point z = {int(q['zero_point'])}")
+    top.legend(loc="upper left", fontsize="x-small", ncols=3)
+    for s in ("left", "right", "top"):
+        top.spines[s].set_visible(False)
+    t = torch.linspace(left, right, 2001)
+    bottom.plot(t.numpy(), t.numpy(), color="gray", ls="--", lw=1, label="identity (no quantization)")
+    bottom.plot(t.numpy(), quantize_numbers(t, lo, hi, bits)["values"].numpy(), color="tab:blue", lw=1.5,
+                label=r"quantize-dequantize $\hat{x} = s\,(\mathrm{clamp}(\mathrm{round}(x/s)+z,\,0,\,2^B-1) - z)$")
+    bottom.plot(x.numpy(), q["values"].numpy(), "o", color="black", ms=4, label="the numbers above")
+    bottom.set(xlim=(left, right), xlabel="x", ylabel=r"$\hat{x}$")
+    bottom.legend(loc="upper left", fontsize="x-small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def ste_figure(x, forward: dict, grads: dict, title: str = "forward value and gradient") -> Figure:
+    """Left: each function's output against ``x`` ({name: values}); right: the gradient that autograd passes back
+    for each ({name: d output / d x}), e.g. plain rounding, the weight quantizer's STE, the activation
+    quantizer's clipped STE."""
+    x = torch.as_tensor(x).detach().float().cpu().numpy()
+    fig = _figure(10, 3.2)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(x, x, color="gray", ls="--", lw=1, label="identity")
+    for i, (name, y) in enumerate(forward.items()):
+        ax1.plot(x, torch.as_tensor(y).detach().float().cpu().numpy(), color=f"C{i}", lw=1.5, label=name)
+    for i, (name, g) in enumerate(grads.items()):
+        ax2.plot(x, torch.as_tensor(g).detach().float().cpu().numpy() + 0.03 * i, color=f"C{i}", lw=1.5,
+                 label=name + (f" (drawn +{0.03 * i:.2f})" if i else ""))
+    ax1.set(xlabel="x", ylabel="forward output", title="forward: what the layer computes")
+    ax2.set(xlabel="x", ylabel="d output / d x", title="backward: what autograd passes back", ylim=(-0.15, 1.25))
+    ax1.legend(fontsize="x-small"), ax2.legend(fontsize="x-small", loc="center right")
+    fig.suptitle(title)
+    return fig
+
+
+@torch.no_grad()
+def bn_channel_values(model: nn.Module, images: torch.Tensor, layer: int = 0, channel: int = 0) -> torch.Tensor:
+    """All values (over images and positions) that channel ``channel`` of the ``layer``-th BatchNorm2d receives
+    as input for ``images``: the numbers its running mean / variance summarise."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not bns:
+        raise ValueError("the model has no BatchNorm2d layers")
+    bn = bns[layer]
+    if not 0 <= channel < bn.num_features:
+        raise ValueError(f"channel must be in [0, {bn.num_features - 1}] for this layer, got {channel}")
+    out = []
+    h = bn.register_forward_pre_hook(lambda _m, inp: out.append(inp[0][:, channel].detach().flatten().cpu()))
+    device = next(model.parameters()).device
+    try:
+        for i in range(0, len(images), 256):
+            model(images[i:i + 256].to(device))
+    finally:
+        h.remove()
+    return torch.cat(out)
+
+
+def bn_channel_figure(model: nn.Module, images_by_source: dict, layer: int = 0, channel: int = 0,
+                      title: str | None = None) -> Figure:
+    """Histogram of what one BatchNorm channel receives for each image source ({name: images}), with the
+    Gaussian of the layer's running mean and variance (what it saw on the training data) drawn over it."""
+    bns = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    name, bn = bns[layer]
+    mu, var = float(bn.running_mean[channel]), float(bn.running_var[channel])
+    sd = var ** 0.5
+    vals = {k: bn_channel_values(model, x, layer, channel).numpy() for k, x in images_by_source.items()}
+    lo = min(min(float(np.percentile(v, 0.5)) for v in vals.values()), mu - 4 * sd)
+    hi = max(max(float(np.percentile(v, 99.5)) for v in vals.values()), mu + 4 * sd)
+    bins = np.linspace(lo, hi, 70)
+    fig = _figure(7.5, 3.2)
+    ax = fig.subplots()
+    for i, (k, v) in enumerate(vals.items()):
+        ax.hist(v, bins=bins, density=True, histtype="step", lw=1.5, color=f"C{i}",
+                label=f"{k}: mean {v.mean():.3g}, var {v.var():.3g}")
+    t = np.linspace(lo, hi, 400)
+    ax.plot(t, np.exp(-(t - mu) ** 2 / (2 * var)) / (sd * (2 * math.pi) ** 0.5), color="black", ls="--",
+            label=f"running stats: mean {mu:.3g}, var {var:.3g}")
+    ax.set(xlabel="value entering the BatchNorm channel", ylabel="density",
+           title=title or f"{name}, channel {channel}: what the layer receives")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def hard_sample_weight_figure(gammas=(0.5, 1.0, 2.0), clamp: float = 1e-4) -> Figure:
+    """HAST's weight (1 - p)^gamma against the teacher's probability p of the assigned label (left) and the size of
+    its derivative |dw/dp| = gamma (1 - p)^(gamma - 1) against 1 - p (right, log-log): for gamma < 1 it grows
+    without bound as p -> 1. Dotted lines: 1 - p = ``clamp``, where the package clamps 1 - p (and it detaches the
+    weight), and 1 - p = 2^-24, below which p rounds to 1.0 in float32."""
+    p = np.linspace(0, 1, 2001)
+    gap = np.logspace(-9, 0, 400)  # 1 - p
+    fig = _figure(10, 3.2)
+    ax1, ax2 = fig.subplots(1, 2)
+    for i, g in enumerate(gammas):
+        ax1.plot(p, (1 - p) ** g, color=f"C{i}", label=f"gamma = {g:g}")
+        ax2.loglog(gap, g * gap ** (g - 1), color=f"C{i}", label=f"gamma = {g:g}")
+    ax1.set(xlabel="teacher's p(y | x)", ylabel="weight (1 - p)^gamma", title="hard-sample weight")
+    ax2.axvline(clamp, color="gray", ls=":", lw=1, label=f"1 - p = {clamp:g} (the package's clamp)")
+    ax2.axvline(2.0**-24, color="black", ls=":", lw=1, label="1 - p = 2^-24 (p is 1.0 in float32)")
+    ax2.set(xlabel="1 - p (log scale; p -> 1 to the left)", ylabel="|d weight / dp| (log scale)",
+            title="its derivative")
+    ax1.legend(fontsize="small"), ax2.legend(fontsize="x-small", loc="upper right")
+    return fig
 
 
 # ---- lesson figures for notebooks 02-03 (add new functions right below this line) ----
 
 
+def grating(size: int, u: int, v: int) -> torch.Tensor:
+    """A 1 x 1 x size x size cosine wave cos(2 pi (u i + v j) / size): u cycles down the image, v across it."""
+    i = torch.arange(size, dtype=torch.float32)
+    return torch.cos(2 * math.pi * (u * i[:, None] + v * i[None, :]) / size)[None, None]
+
+
+def fourier_basis_figure(waves=((0, 1), (0, 4), (4, 0), (3, 3), (0, 12)), size: int = 32) -> Figure:
+    """Top row: cosine waves (u, v) (cycles per image down / across); bottom row: their centred power
+    spectra, two bright dots at (u, v) and (-u, -v) from the centre, at distance D = sqrt(u^2 + v^2)."""
+    fig = _figure(1.9 * len(waves), 4.0)
+    axes = fig.subplots(2, len(waves), squeeze=False)
+    c = size // 2
+    for j, (u, v) in enumerate(waves):
+        g = grating(size, u, v)
+        axes[0, j].imshow(g[0, 0].numpy(), cmap="gray", vmin=-1, vmax=1)
+        axes[0, j].set_title(f"u = {u}, v = {v}", fontsize="small")
+        p = power_spectrum(g, log=False).numpy()
+        axes[1, j].imshow(np.log10(p + 1e-3), cmap="magma", extent=(-c - 0.5, size - c - 0.5, size - c - 0.5, -c - 0.5))
+        axes[1, j].plot([0], [0], "+", color="cyan", ms=8)
+        axes[1, j].set_title(f"D = {math.hypot(u, v):.1f}", fontsize="small")
+        axes[1, j].set_xticks([-c, 0, c - 1]), axes[1, j].set_yticks([-c, 0, c - 1])
+        axes[1, j].tick_params(labelsize="x-small")
+        _off(axes[0, j])
+    axes[0, 0].set_ylabel("image", fontsize="small")
+    axes[1, 0].set_ylabel("power spectrum\n(centre = +)", fontsize="small")
+    fig.suptitle("a 2-D Fourier transform writes an image as a sum of such waves; the spectrum shows how much of each")
+    return fig
+
+
+def frequency_split_figure(images, d0: float, mean=None, std=None, row_names=None,
+                           title: str = "low + high = the image") -> Figure:
+    """Rows: images; columns: the image, its low-frequency part (``low_pass_filter(x, d0)``) and the rest
+    (x minus the low part, the high frequencies; shown stretched to its own range, grey = 0)."""
+    x = images if images.dim() == 4 else images[None]
+    low = low_pass_filter(x, d0)
+    high = x - low
+    n = len(x)
+    fig = _figure(5.4, 1.45 * n + 0.5)
+    axes = fig.subplots(n, 3, squeeze=False)
+    pix, pix_low = to_pixels(x, mean, std), to_pixels(low, mean, std)
+    for i in range(n):
+        h = high[i].detach().float().cpu()
+        h = (h / h.abs().max().clamp(min=1e-8) * 0.5 + 0.5).permute(1, 2, 0).numpy()
+        for j, (im, name) in enumerate(((pix[i], "image"), (pix_low[i], f"low part (d0 = {d0:g})"), (h, "high part (stretched)"))):
+            axes[i, j].imshow(im, interpolation="nearest")
+            _off(axes[i, j])
+            if i == 0:
+                axes[i, j].set_title(name, fontsize="small")
+        if row_names is not None:
+            axes[i, 0].set_ylabel(row_names[i], rotation=0, ha="right", va="center", fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def spectral_slope(images: torch.Tensor, r_min: float = 2.0, r_max: float | None = None) -> float:
+    """Slope of log10(power) against log10(radius) of the batch's radial profile for r_min <= r <= r_max
+    (default: the largest full ring, H // 2): about -2 for natural images (power ~ 1/f^2), 0 for white noise."""
+    r, v = radial_energy(images)
+    r_max = r_max if r_max is not None else min(images.shape[-2:]) // 2
+    keep = (r >= r_min) & (r <= r_max) & (v > 0)
+    if keep.sum() < 2:
+        raise ValueError(f"need at least two radii in [{r_min}, {r_max}] to fit a slope")
+    return float(np.polyfit(np.log10(r[keep]), np.log10(v[keep]), 1)[0])
+
+
+@torch.no_grad()
+def teacher_student_gap(teacher: nn.Module, student: nn.Module, images: torch.Tensor, batch_size: int = 256) -> dict:
+    """How far a quantized student's outputs are from the teacher's on ``images``: ``agreement`` (% same
+    argmax), ``rel_error`` (mean over images of ||z_s - z_t|| / ||z_t||, z the logits) and ``kl`` (mean
+    KL(teacher || student) of the softmax outputs)."""
+    device = next(teacher.parameters()).device
+    t_all, s_all = [], []
+    for i in range(0, len(images), batch_size):
+        x = images[i:i + batch_size].to(device)
+        t_all.append(teacher(x).float().cpu())
+        s_all.append(student(x).float().cpu())
+    t, s = torch.cat(t_all), torch.cat(s_all)
+    kl = (t.softmax(1) * (t.log_softmax(1) - s.log_softmax(1))).sum(1).mean()
+    return dict(agreement=100.0 * float((t.argmax(1) == s.argmax(1)).float().mean()),
+                rel_error=float(((s - t).norm(dim=1) / t.norm(dim=1).clamp(min=1e-12)).mean()), kl=float(kl))
+
+
+def activation_ranges_figure(ranges_by_name: dict, title: str = "calibrated activation ranges") -> Figure:
+    """Per activation quantizer (network order), the upper end of its calibrated range, for each
+    calibration set ({name: [(lo, hi), ...]}); right: the step of a ``bits``-wide grid is (hi - lo) / (2^bits - 1),
+    so the ratio of two curves is the ratio of their grid steps."""
+    fig = _figure(10, 3.0)
+    ax1, ax2 = fig.subplots(1, 2)
+    names = list(ranges_by_name)
+    ref = np.array([float(hi) - float(lo) for lo, hi in ranges_by_name[names[-1]]])
+    for i, (name, ranges) in enumerate(ranges_by_name.items()):
+        hi = np.array([float(h) for _, h in ranges])
+        width = np.array([float(h) - float(lo) for lo, h in ranges])
+        ax1.plot(np.arange(len(hi)), hi, marker="o", ms=3, label=name, color=f"C{i}")
+        ax2.plot(np.arange(len(hi)), width / np.maximum(ref, 1e-12), marker="o", ms=3, label=name, color=f"C{i}")
+    ax1.set(xlabel="activation quantizer (network order)", ylabel="range max", title="upper end of each range")
+    ax2.axhline(1, color="gray", lw=1, ls=":")
+    ax2.set(xlabel="activation quantizer (network order)", ylabel=f"range / range of '{names[-1]}'",
+            title="grid step relative to the last set")
+    for ax in (ax1, ax2):
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def top_channels(weights: torch.Tensor, feats: torch.Tensor, k: int = 4) -> list:
+    """The k channels that add most to a Grad-CAM sum: largest alpha_k * mean(A^k) (weights: C, feats: C x h x w)."""
+    contrib = weights.detach().float().cpu() * feats.detach().float().cpu().mean(dim=(1, 2))
+    return torch.argsort(contrib, descending=True)[:k].tolist()
+
+
+def gradcam_steps_figure(image, feats, grads, weights, weighted, cam, cam_up, cam_norm, mean=None, std=None,
+                         k: int = 4, title: str = "Grad-CAM step by step") -> Figure:
+    """Every intermediate of Grad-CAM for one image: row 1, the image and the feature maps A^k of the k
+    channels that add most (:func:`top_channels`); row 2, all channel weights alpha_k (sorted) and the
+    gradient maps dy^c/dA^k of the same channels; row 3, the weighted sum, after the ReLU, upsampled, and
+    min-max normalised over the image. Tensors: image C x H x W, feats / grads C x h x w, weights C,
+    weighted / cam h x w, cam_up / cam_norm H x W."""
+    if k < 3:
+        raise ValueError(f"k must be at least 3 (the bottom row has four panels), got {k}")
+    t = lambda z: z.detach().float().cpu()  # noqa: E731
+    feats, grads, weights, weighted, cam, cam_up, cam_norm = map(t, (feats, grads, weights, weighted, cam, cam_up, cam_norm))
+    chans = top_channels(weights, feats, k)
+    fig = _figure(2.0 * (k + 1), 6.6)
+    axes = fig.subplots(3, k + 1)
+    pix = to_pixels(image, mean, std)[0]
+    axes[0, 0].imshow(pix, interpolation="nearest")
+    axes[0, 0].set_title("1. the image", fontsize="small")
+    for j, ch in enumerate(chans, 1):
+        axes[0, j].imshow(feats[ch].numpy(), cmap="viridis")
+        axes[0, j].set_title(f"A^{ch} (max {float(feats[ch].max()):.2f})", fontsize="small")
+        g = grads[ch].numpy()
+        lim = max(float(np.abs(g).max()), 1e-12)
+        axes[1, j].imshow(g, cmap="coolwarm", vmin=-lim, vmax=lim)
+        axes[1, j].set_title(f"dy/dA^{ch}; α = {float(weights[ch]):.2g}", fontsize="small")
+    axes[0, 1].set_ylabel("2. feature maps", fontsize="small")
+    axes[1, 1].set_ylabel("3. gradients", fontsize="small")
+    a = np.sort(weights.numpy())[::-1]
+    axes[1, 0].bar(np.arange(len(a)), a, color=np.where(a >= 0, "tab:red", "tab:blue"), width=1.0)
+    axes[1, 0].axhline(0, color="k", lw=0.5)
+    axes[1, 0].set_title("4. α_k, all channels, sorted", fontsize="small")
+    axes[1, 0].tick_params(labelsize="x-small")
+    lim = max(float(weighted.abs().max()), 1e-12)
+    panels = [(weighted.numpy(), "coolwarm", -lim, lim, "5. Σ_k α_k A^k"),
+              (cam.numpy(), "viridis", 0, None, "6. ReLU"),
+              (cam_up.numpy(), "viridis", 0, None, "7. upsampled (bilinear)")]
+    for j, (m, cmap, lo, hi, name) in enumerate(panels):
+        axes[2, j].imshow(m, cmap=cmap, vmin=lo, vmax=hi)
+        axes[2, j].set_title(name, fontsize="small")
+    axes[2, 3].imshow(pix, interpolation="nearest")
+    axes[2, 3].imshow(cam_norm.numpy(), cmap="jet", alpha=0.45, vmin=0, vmax=1)
+    axes[2, 3].set_title("8. normalised, over the image", fontsize="small")
+    for ax in axes.flat:
+        if ax is not axes[1, 0]:
+            _off(ax)
+    for ax in axes[2, 4:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return fig
+
+
+
 # ---- lesson figures for notebooks 04-05 (add new functions right below this line) ----
+def softmax_temperature(logits, temperatures=(1.0, 4.0, 20.0)) -> dict:
+    """``{T: softmax(logits / T)}`` for one logit vector (1-D): the probabilities KD compares at temperature T."""
+    z = torch.as_tensor(logits, dtype=torch.float32).detach().cpu().flatten()
+    out = {}
+    for t in temperatures:
+        if not float(t) > 0:
+            raise ValueError(f"temperatures must be positive, got {t!r}")
+        out[float(t)] = (z / float(t)).softmax(0)
+    return out
+
+
+def softmax_temperature_figure(logits, classes, temperatures=(1.0, 4.0, 20.0), label: int | None = None,
+                               title: str = "one image's logits through a softmax at temperature T") -> Figure:
+    """Left: the logits z_k of one image. Then one panel per temperature T: softmax(z / T), the
+    probabilities on a log scale so that the small ones (the "dark knowledge") stay visible. ``label``
+    (a class index) is drawn in a darker colour."""
+    probs = softmax_temperature(logits, temperatures)
+    z = torch.as_tensor(logits, dtype=torch.float32).detach().cpu().flatten().numpy()
+    k = len(z)
+    if len(classes) != k:
+        raise ValueError(f"{k} logits but {len(classes)} class names")
+    colors = ["tab:blue" if label is None or i != int(label) else "tab:red" for i in range(k)]
+    fig = _figure(3.0 * (len(probs) + 1), 3.2)
+    axes = np.atleast_1d(fig.subplots(1, len(probs) + 1))
+    axes[0].bar(range(k), z, color=colors)
+    axes[0].axhline(0, color="k", lw=0.5)
+    axes[0].set(title="logits z", ylabel="z_k")
+    for ax, (t, p) in zip(axes[1:], probs.items()):
+        ax.bar(range(k), p.numpy(), color=colors)
+        ax.set_yscale("log")
+        ax.set_ylim(max(1e-8, float(p.min()) / 3), 1.5)
+        ax.set(title=f"softmax(z / T), T = {t:g}", ylabel="probability (log)")
+    for ax in axes:
+        ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize="x-small")
+    fig.suptitle(title)
+    return fig
+
+
+def mean_probability_by_class(probs, labels, num_classes: int | None = None) -> np.ndarray:
+    """Row c: the mean predicted distribution (e.g. the teacher's softmax) over the images whose label is c
+    (NaN for a class without images). Off-diagonal mass shows which wrong classes a model finds likely."""
+    p = torch.as_tensor(probs, dtype=torch.float64).detach().cpu()
+    y = torch.as_tensor(labels).long().detach().cpu()
+    if p.dim() != 2 or len(p) != len(y):
+        raise ValueError(f"probs must be N x K with one label per row, got {tuple(p.shape)} and {len(y)} labels")
+    k = num_classes or p.shape[1]
+    sums = torch.zeros(k, p.shape[1], dtype=torch.float64).index_add_(0, y, p)
+    counts = torch.bincount(y, minlength=k).to(torch.float64)[:, None]
+    out = (sums / counts.clamp(min=1)).numpy()
+    out[counts[:, 0].numpy() == 0] = np.nan
+    return out
+
+
+def class_similarity_figure(matrix, classes, title: str = "the teacher's mean probability of each wrong class") -> Figure:
+    """Heat map of :func:`mean_probability_by_class` with the diagonal (the correct class) left blank, so
+    the colour scale shows the wrong classes only; the values are written in the cells (in %)."""
+    m = np.array(matrix, dtype=float)
+    k = len(m)
+    off = m.copy()
+    np.fill_diagonal(off, np.nan)
+    fig = _figure(0.55 * k + 2.5, 0.5 * k + 1.6)
+    ax = fig.subplots()
+    im = ax.imshow(100 * off, cmap="viridis")
+    for i in range(k):
+        for j in range(k):
+            if i != j and np.isfinite(off[i, j]):
+                ax.text(j, i, f"{100 * off[i, j]:.1f}", ha="center", va="center", fontsize="xx-small",
+                        color="white" if off[i, j] < np.nanmax(off) / 2 else "black")
+    ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize="small")
+    ax.set_yticks(range(k), classes, fontsize="small")
+    ax.set(xlabel="class the probability is given to", ylabel="label of the image")
+    fig.colorbar(im, ax=ax, label="mean probability (%)")
+    ax.set_title(title)
+    return fig
+
+
+def loss_contributions(history: dict, lambda_ce: float, lambda_cam: float) -> dict:
+    """Per epoch, what each term of Eq. 6 adds to the total loss: ``kd``, ``lambda_ce * ce``,
+    ``lambda_cam * cam`` (epoch means, as recorded by :func:`synq_nb.finetune.finetune`), and their sum."""
+    kd = np.asarray(history["kd"], dtype=float)
+    ce = lambda_ce * np.asarray(history["ce"], dtype=float)
+    cam = lambda_cam * np.asarray(history["cam"], dtype=float)
+    return dict(kd=kd, ce=ce, cam=cam, total=kd + ce + cam)
+
+
+def loss_contributions_figure(history: dict, lambda_ce: float, lambda_cam: float,
+                              title: str = "what each term adds to the loss") -> Figure:
+    """Left: stacked bars per epoch of the three weighted terms of Eq. 6 (their sum is the total loss).
+    Right: each term's share of the total (%)."""
+    c = loss_contributions(history, lambda_ce, lambda_cam)
+    ep = np.asarray(history["epoch"])
+    names = {"kd": "KD (KL)", "ce": f"{lambda_ce:g} x CE (easy samples)", "cam": f"{lambda_cam:g} x CAM"}
+    fig = _figure(11, 3.2)
+    ax1, ax2 = fig.subplots(1, 2)
+    bottom = np.zeros(len(ep))
+    for k, color in (("kd", "tab:blue"), ("ce", "tab:orange"), ("cam", "tab:green")):
+        ax1.bar(ep, c[k], bottom=bottom, color=color, label=names[k])
+        bottom = bottom + c[k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ax2.plot(ep, 100 * c[k] / c["total"], marker="o", color=color, label=names[k])
+    ax1.set(xlabel="epoch", ylabel="loss (epoch mean)", title="stacked: the total loss")
+    ax2.set(xlabel="epoch", ylabel="share of the total (%)", title="share of each term", ylim=(0, 100))
+    ax1.legend(fontsize="small")
+    ax2.legend(fontsize="small")
+    fig.suptitle(title)
+    return fig
+
 
 
 # ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
+def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablation across seeds",
+                         ylabel: str = "final top-1 (%)") -> Figure:
+    """Left: every combination's final top-1, one marker per seed (a thin line joins the runs of one seed),
+    with the mean ± sample std over seeds in black. Right: the paired difference of each combination,
+    row minus the ``baseline`` of the same seed, one marker per seed, mean in black, zero dashed.
+
+    ``groups``: ``{combination: {seed: top-1}}`` as :func:`synq_nb.results.by_seed` returns; a combination
+    is a tuple of 0/1 (filter, CAM, soft labels). The paired differences are those of
+    :func:`synq_nb.results.paired`."""
+    from .results import ablation_order, combo_name, paired
+
+    if baseline not in groups:
+        raise ValueError(f"the baseline combination {baseline} has no runs: cannot pair")
+    combos = ablation_order(groups)
+    others = [c for c in combos if c != baseline]
+    seeds = sorted({s for g in groups.values() for s in g})
+    colors = matplotlib.colormaps["tab10"]
+    label = lambda c: combo_name(c).replace("baseline (KD + CE)", "baseline").replace(" + ", " +\n")
+    fig = _figure(max(8.0, 1.15 * len(combos) + 1.2 * len(others) + 1.5), 3.9)
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[len(combos), max(1, len(others))])
+    for k, s in enumerate(seeds):
+        xs = [i for i, c in enumerate(combos) if s in groups[c]]
+        ax1.plot(xs, [groups[combos[i]][s] for i in xs], "o-", color=colors(k), lw=0.6, alpha=0.85, ms=5,
+                 label=f"seed {s}")
+        pairs = [(j, paired({s: groups[c][s]}, {s: groups[baseline][s]})) for j, c in enumerate(others)
+                 if s in groups[c] and s in groups[baseline]]
+        ax2.scatter([j + (k - (len(seeds) - 1) / 2) * 0.12 for j, _ in pairs], [p["diffs"][0] for _, p in pairs],
+                    color=colors(k), s=25, zorder=3, label=f"seed {s}")
+    for i, c in enumerate(combos):
+        v = list(groups[c].values())
+        sd = float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+        ax1.errorbar(i + 0.22, float(np.mean(v)), yerr=sd, fmt="_", color="k", ms=12, capsize=3)
+    for j, c in enumerate(others):
+        p = paired(groups[c], groups[baseline])
+        if p["diffs"]:
+            ax2.plot([j - 0.25, j + 0.25], [p["mean"], p["mean"]], color="k", lw=2)
+    ax1.set_xticks(range(len(combos)), [label(c) for c in combos], fontsize="small")
+    ax1.set(ylabel=ylabel, title="per seed (black: mean ± std)")
+    ax1.grid(axis="y", alpha=0.3)
+    ax1.legend(fontsize="x-small", loc="lower right")
+    ax2.axhline(0, color="0.4", ls="--", lw=0.8)
+    ax2.set_xticks(range(len(others)), [label(c) for c in others], fontsize="small")
+    ax2.set(ylabel="row − baseline of the same seed", title="paired difference (black: mean)")
+    ax2.grid(axis="y", alpha=0.3)
+    fig.suptitle(title)
+    return fig
+
+
