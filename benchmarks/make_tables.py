@@ -19,9 +19,10 @@ import statistics
 import sys
 from pathlib import Path
 
+from synq_nb.results import BASELINE, IDEAS, by_seed, gap_closed, ideas, load_runs, paired
+
 NOT_YET = "_Not measured yet._"
 BITS = (4, 3)
-IDEAS = ("use_filter", "use_cam", "use_soft_labels")
 PAPER = {4: (92.76, 0.10, 1.13), 3: (88.11, 0.15, 5.78)}  # ResNet-20 CIFAR-10, pytorchcv teacher (FP 93.89)
 PAPER_ABLATION = {(0, 0, 0): 43.63, (1, 0, 0): 49.43, (0, 1, 0): 48.26, (0, 0, 1): 46.42,
                   (1, 1, 0): 51.24, (1, 0, 1): 50.81, (0, 1, 1): 50.06, (1, 1, 1): 52.02}
@@ -30,22 +31,6 @@ MARK_START, MARK_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 # ---------------------------------------------------------------- loading and small helpers
-def load_runs(root: Path) -> dict[str, list[dict]]:
-    """{set name: [run JSON, ...]} sorted by run name; unreadable files are skipped with a warning."""
-    sets = {}
-    for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
-        if path.parent.name.startswith("_"):
-            continue
-        try:
-            r = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            print(f"warning: skipping {path}: {e}", file=sys.stderr)
-            continue
-        r.setdefault("run_name", path.stem)
-        sets.setdefault(r.get("set", path.parent.name), []).append(r)
-    return {k: sorted(v, key=lambda r: r["run_name"]) for k, v in sets.items()}
-
-
 def load_json(path) -> dict | None:
     if path is None or not Path(path).is_file():
         return None
@@ -54,10 +39,6 @@ def load_json(path) -> dict | None:
     except (OSError, json.JSONDecodeError) as e:
         print(f"warning: cannot read {path}: {e}", file=sys.stderr)
         return None
-
-
-def ideas(r) -> tuple:
-    return tuple(int(bool(r["config"][k])) for k in IDEAS)
 
 
 def method(r) -> str | None:
@@ -159,20 +140,16 @@ def ablation_table(runs) -> str:
     title = "## 2. Ablation at W3A3 (filter / CAM / soft labels)\n\n"
     if not runs:
         return title + NOT_YET
-    groups, by_seed = {}, {}
-    for r in pick(runs, 3):
-        groups.setdefault(ideas(r), []).append(r["final_top1"])
-        by_seed[(ideas(r), r["seed"])] = r["final_top1"]
-    seeds = sorted({seed for _, seed in by_seed})
+    groups = by_seed(runs, 3)  # {combination: {seed: final top-1}}
+    seeds = sorted({seed for g in groups.values() for seed in g})
     rows = []
     for combo in sorted(PAPER_ABLATION, key=lambda c: (sum(c), [-x for x in c])):
-        xs = groups.get(combo, [])
+        xs = list(groups.get(combo, {}).values())
         # paired: over the seeds that have both this combination and the baseline
-        diffs = [by_seed[(combo, sd)] - by_seed[((0, 0, 0), sd)] for sd in seeds
-                 if (combo, sd) in by_seed and ((0, 0, 0), sd) in by_seed]
-        delta = f"{statistics.fmean(diffs):+.2f}" if diffs else "—"
+        pair = paired(groups.get(combo, {}), groups.get(BASELINE, {}))
+        delta = f"{pair['mean']:+.2f}" if pair["diffs"] else "—"
         ref = PAPER_ABLATION[combo]
-        per_seed = [f"{by_seed[(combo, seed)]:.2f}" if (combo, seed) in by_seed else "—" for seed in seeds]
+        per_seed = [f"{groups[combo][seed]:.2f}" if seed in groups.get(combo, {}) else "—" for seed in seeds]
         rows.append([*("✓" if c else "✗" for c in combo), *(per_seed if len(seeds) > 1 else []), mean_std(xs), delta,
                      f"{ref:.2f}", f"{ref - PAPER_ABLATION[(0, 0, 0)]:+.2f}"])
     seed_cols = [f"seed {seed}" for seed in seeds] if len(seeds) > 1 else []
@@ -242,7 +219,7 @@ def real_table(real_runs, main_runs) -> str:
                 syn = [r for r in pick(main_runs, b, meth) if r["seed"] == real["seed"]]
                 fp = real["fp_top1"]
                 s = syn[0]["final_top1"] if syn else None
-                share = f"{100 * (real['final_top1'] - s) / (fp - s):.0f}%" if s is not None and fp != s else "—"
+                share = f"{100 * gap_closed(fp, s, real['final_top1']):.0f}%" if s is not None and fp != s else "—"
                 rows.append([f"W{b}A{b}", meth, real["seed"], f"{real['config']['num_images']:,}", f"{fp:.2f}",
                              "—" if s is None else f"{s:.2f}",
                              f"{real['final_top1']:.2f}", "—" if s is None else f"{fp - s:.2f}",

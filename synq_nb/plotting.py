@@ -959,7 +959,7 @@ def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablatio
     seeds = sorted({s for g in groups.values() for s in g})
     colors = matplotlib.colormaps["tab10"]
     label = lambda c: combo_name(c).replace("baseline (KD + CE)", "baseline").replace(" + ", " +\n")
-    fig = _figure(max(8.0, 1.15 * len(combos) + 1.2 * len(others) + 1.5), 3.9)
+    fig = _figure(max(8.0, 0.85 * (len(combos) + len(others)) + 1.5), 3.9)
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[len(combos), max(1, len(others))])
     for k, s in enumerate(seeds):
         xs = [i for i, c in enumerate(combos) if s in groups[c]]

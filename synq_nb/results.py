@@ -1,0 +1,87 @@
+"""The committed benchmark runs (``results/runs/<set>/<name>.json``, written by ``benchmarks/grid.py``) and the
+small arithmetic used to read them: which ideas a run used, final top-1 by seed, paired differences over
+seeds and the share of the gap to full precision that real data closes.
+
+``benchmarks/make_tables.py`` builds the tables of ``results/RESULTS.md`` with these functions; notebook 06
+uses the same ones, so the lesson and the tables cannot disagree. Standard library only.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+RUNS_DIR = Path(__file__).resolve().parent.parent / "results" / "runs"  # in a source checkout
+IDEAS = ("use_filter", "use_cam", "use_soft_labels")
+IDEA_NAMES = ("filter", "CAM", "soft labels")
+BASELINE = (0, 0, 0)
+SYNQ = (1, 1, 1)
+
+
+def load_runs(root=RUNS_DIR) -> dict[str, list[dict]]:
+    """{set name: [run JSON, ...]} sorted by run name; unreadable files are skipped with a warning.
+
+    Folders whose name starts with ``_`` (work folders) are ignored; a missing ``root`` gives ``{}``."""
+    root = Path(root)
+    sets = {}
+    for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
+        if path.parent.name.startswith("_"):
+            continue
+        try:
+            r = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            print(f"warning: skipping {path}: {e}", file=sys.stderr)
+            continue
+        r.setdefault("run_name", path.stem)
+        sets.setdefault(r.get("set", path.parent.name), []).append(r)
+    return {k: sorted(v, key=lambda r: r["run_name"]) for k, v in sets.items()}
+
+
+def ideas(run: dict) -> tuple:
+    """(filter, CAM, soft labels) as 0/1 from a run's config, e.g. ``(1, 0, 1)``."""
+    return tuple(int(bool(run["config"][k])) for k in IDEAS)
+
+
+def combo_name(combo) -> str:
+    """``(0, 0, 0)`` -> ``'baseline (KD + CE)'``, ``(1, 0, 1)`` -> ``'filter + soft labels'``."""
+    on = [n for n, c in zip(IDEA_NAMES, combo) if c]
+    return "baseline (KD + CE)" if not on else " + ".join(on)
+
+
+def ablation_order(combos) -> list:
+    """Baseline first, then one idea, two ideas, all three (within a size: filter before CAM before soft labels)."""
+    return sorted(combos, key=lambda c: (sum(c), [-x for x in c]))
+
+
+def by_seed(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
+    """{combination of ideas: {seed: run[key]}} over the runs at ``bits`` (weights; None: any)."""
+    out = {}
+    for r in runs:
+        if bits is None or r["w_bits"] == bits:
+            out.setdefault(ideas(r), {})[r["seed"]] = r[key]
+    return out
+
+
+def paired(treatment: dict, control: dict) -> dict:
+    """Paired comparison of two {seed: value} dicts over the seeds both have.
+
+    Returns ``seeds``, ``diffs`` (treatment − control of the same seed), ``mean`` and ``std`` of the diffs
+    (sample std, ddof=1; nan with fewer than two seeds), and ``unpaired``: the difference of the two means
+    over the same seeds with ``spread``, the larger of the two rows' own seed-to-seed std."""
+    seeds = sorted(set(treatment) & set(control))
+    diffs = [treatment[s] - control[s] for s in seeds]
+    sd = lambda xs: statistics.stdev(xs) if len(xs) > 1 else float("nan")
+    a, b = [treatment[s] for s in seeds], [control[s] for s in seeds]
+    return dict(seeds=seeds, diffs=diffs,
+                mean=statistics.fmean(diffs) if diffs else float("nan"), std=sd(diffs),
+                unpaired=statistics.fmean(a) - statistics.fmean(b) if seeds else float("nan"),
+                spread=max(sd(a), sd(b)) if seeds else float("nan"))
+
+
+def gap_closed(fp: float, synthetic: float, real: float) -> float:
+    """Share (0-1) of the synthetic-data student's gap to full precision that real training images close:
+    (real − synthetic) / (FP − synthetic)."""
+    if fp == synthetic:
+        raise ValueError("no gap to close: the synthetic-data student already matches full precision")
+    return (real - synthetic) / (fp - synthetic)
