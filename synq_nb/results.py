@@ -85,3 +85,14 @@ def gap_closed(fp: float, synthetic: float, real: float) -> float:
     if fp == synthetic:
         raise ValueError("no gap to close: the synthetic-data student already matches full precision")
     return (real - synthetic) / (fp - synthetic)
+
+
+def beyond_seed_spread(p: dict) -> bool:
+    """The rule of thumb notebook 06 uses on a :func:`paired` comparison: a gain (or loss) is "beyond the
+    seed spread" when at least two seeds were paired, every seed's difference has the same sign, and the
+    mean difference is larger in size than ``std``, the seed-to-seed std of the paired differences (the
+    spread that is left once the shared seed effect has cancelled). Not a significance test: with two or
+    three seeds none is decisive."""
+    d = p["diffs"]
+    return (len(d) >= 2 and (all(x > 0 for x in d) or all(x < 0 for x in d))
+            and abs(p["mean"]) > p["std"])

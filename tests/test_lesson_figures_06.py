@@ -88,3 +88,12 @@ def test_seed_ablation_figure_plots_the_paired_differences():
     plotting.close(fig)
     with pytest.raises(ValueError, match="baseline"):
         plotting.seed_ablation_figure({(1, 0, 0): {0: 1.0}})
+
+
+def test_beyond_seed_spread_needs_a_consistent_sign_and_a_gain_larger_than_the_paired_spread():
+    p = lambda t, c: results.beyond_seed_spread(results.paired(t, c))
+    assert p({0: 58.8, 1: 55.5}, {0: 57.7, 1: 53.7})          # +1.1, +1.8: inside the rows' spread (2.8), yet consistent
+    assert not p({0: 61.2, 1: 58.2}, {0: 60.0, 1: 58.9})      # signs disagree (+1.2, -0.7)
+    assert not p({0: 50.1, 1: 56.7}, {0: 50.0, 1: 53.7})      # +0.1, +3.0: same sign, mean 1.55 < std 2.05
+    assert not p({0: 70.0}, {0: 50.0})                         # one seed: never
+    assert p({0: 40.0, 1: 41.0}, {0: 50.0, 1: 50.5})          # a consistent loss counts too
