@@ -861,7 +861,7 @@ def softmax_temperature_figure(logits, classes, temperatures=(1.0, 4.0, 20.0), l
     for ax, (t, p) in zip(axes[1:], probs.items()):
         ax.bar(range(k), p.numpy(), color=colors)
         ax.set_yscale("log")
-        ax.set_ylim(max(1e-8, float(p.min()) / 3), 1.5)
+        ax.set_ylim(max(1e-40, float(p.min()) / 3), 1.5)
         ax.set(title=f"softmax(z / T), T = {t:g}", ylabel="probability (log)")
     for ax in axes:
         ax.set_xticks(range(k), classes, rotation=60, ha="right", fontsize="x-small")
