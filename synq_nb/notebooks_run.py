@@ -295,7 +295,7 @@ def execute(path: Path, out: Path, smoke: bool = False, parameters: dict | None 
     t = time.perf_counter()
     pm.execute_notebook(str(path), str(out), parameters=parameters or {}, kernel_name="python3",
                         cwd=str(cwd or path.parent), progress_bar=False, execution_timeout=timeout)
-    _strip_widget_state(out)
+    _check_widget_state(out)
     scrub_machine_paths(out)
     return time.perf_counter() - t
 
@@ -327,14 +327,35 @@ def scrub_machine_paths(path: Path):
         Path(path).write_text(text)
 
 
-def _strip_widget_state(path: Path):
-    """Drop the saved widget state (it embeds each panel's figure a second time): the executed notebook
-    shows the panels' figures as plain outputs, and a live kernel rebuilds the widgets."""
-    import nbformat
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-    nb = nbformat.read(path, as_version=4)
-    if nb.metadata.pop("widgets", None) is not None:
-        nbformat.write(nb, path)
+
+def widget_state_problems(nb: dict) -> list:
+    """What keeps a saved notebook's widgets from showing without a kernel (GitHub, nbviewer, the book), as
+    messages; empty when every widget view among the outputs (those inside Output widgets included) refers
+    to a model saved in ``metadata.widgets[WIDGET_STATE_MIME]["state"]``. A notebook without widgets has none."""
+    state = ((nb.get("metadata") or {}).get("widgets") or {}).get(WIDGET_STATE_MIME)
+    models = state.get("state") if isinstance(state, dict) else None
+    outputs = [o for c in nb.get("cells", []) if c.get("cell_type") == "code" for o in c.get("outputs", [])]
+    if isinstance(models, dict):  # views displayed inside Output widgets
+        outputs += [o for m in models.values() for o in ((m or {}).get("state") or {}).get("outputs", []) or []
+                    if isinstance(o, dict)]
+    views = [o["data"][WIDGET_VIEW_MIME].get("model_id") for o in outputs if WIDGET_VIEW_MIME in (o.get("data") or {})]
+    if not views:
+        return []
+    if models is None:
+        return [f"{len(views)} widget view(s) but no metadata.widgets['{WIDGET_STATE_MIME}']['state']"]
+    return [f"widget view of model {m} has no saved state" for m in views if m not in models]
+
+
+def _check_widget_state(path: Path):
+    """Keep the widget state that papermill (nbclient, ``store_widget_state=True``) saved in
+    ``metadata.widgets``: GitHub, nbviewer and the book then show each panel in its last state (static,
+    without a kernel) instead of "Error displaying widget: model not found". Raises if a view lacks its model."""
+    problems = widget_state_problems(json.loads(Path(path).read_text()))
+    if problems:
+        raise RuntimeError(f"{Path(path).name}: saved widget state incomplete: " + "; ".join(problems[:3]))
 
 
 def main(argv=None) -> int:
