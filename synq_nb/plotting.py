@@ -765,8 +765,8 @@ def activation_ranges_figure(ranges_by_name: dict, title: str = "calibrated acti
         ax2.plot(np.arange(len(hi)), width / np.maximum(ref, 1e-12), marker="o", ms=3, label=name, color=f"C{i}")
     ax1.set(xlabel="activation quantizer (network order)", ylabel="range max", title="upper end of each range")
     ax2.axhline(1, color="gray", lw=1, ls=":")
-    ax2.set(xlabel="activation quantizer (network order)", ylabel=f"range / range of '{names[-1]}'",
-            title="grid step relative to the last set")
+    ax2.set(xlabel="activation quantizer (network order)", ylabel="ratio of range widths",
+            title=f"width relative to '{names[-1]}' (> 1: coarser grid)")
     for ax in (ax1, ax2):
         ax.legend(fontsize="small")
     fig.suptitle(title)
@@ -803,6 +803,9 @@ def gradcam_steps_figure(image, feats, grads, weights, weighted, cam, cam_up, ca
         lim = max(float(np.abs(g).max()), 1e-12)
         axes[1, j].imshow(g, cmap="coolwarm", vmin=-lim, vmax=lim)
         axes[1, j].set_title(f"dy/dA^{ch}; α = {float(weights[ch]):.2g}", fontsize="small")
+        if float(g.max() - g.min()) <= 1e-6 * lim:  # e.g. a global-average-pooling + linear head
+            axes[1, j].text(g.shape[1] / 2 - 0.5, g.shape[0] / 2 - 0.5, "the same\nat every\nposition",
+                            ha="center", va="center", fontsize="small")
     axes[0, 1].set_ylabel("2. feature maps", fontsize="small")
     axes[1, 1].set_ylabel("3. gradients", fontsize="small")
     a = np.sort(weights.numpy())[::-1]
