@@ -935,13 +935,49 @@ def loss_contributions_figure(history: dict, lambda_ce: float, lambda_cam: float
         with np.errstate(invalid="ignore", divide="ignore"):
             ax2.plot(ep, 100 * c[k] / c["total"], marker="o", color=color, label=names[k])
     ax1.set(xlabel="epoch", ylabel="loss (epoch mean)", title="stacked: the total loss")
+    if len(ep):
+        ax1.set_ylim(0, 1.3 * float(np.nanmax(c["total"])))  # room for the legend above the bars
     ax2.set(xlabel="epoch", ylabel="share of the total (%)", title="share of each term", ylim=(0, 100))
+    if 0 < len(ep) <= 20:
+        for ax in (ax1, ax2):
+            ax.set_xticks(ep)
     ax1.legend(fontsize="small")
     ax2.legend(fontsize="small")
     fig.suptitle(title)
     return fig
 
 
+
+
+def weight_code_changes(before: nn.Module, after: nn.Module) -> dict:
+    """What an update of the latent full-precision weights did to the quantized weights, over every quantized
+    layer (``QuantConv2d`` / ``QuantLinear``) of two copies of a student: ``weights`` (count), ``codes_changed``
+    (integer codes of :func:`synq_nb.quantization.weight_qparams`' grid that differ), ``channels_regridded``
+    (output channels whose scale or zero point moved, because their min or max weight moved) of ``channels``,
+    and ``max_step_fraction``: the largest latent change divided by its channel's quantization step."""
+    from .quantization import weight_qparams
+
+    out = dict(weights=0, codes_changed=0, channels=0, channels_regridded=0, max_step_fraction=0.0)
+    mods_a = dict(before.named_modules())
+    for name, mb in after.named_modules():
+        bits = getattr(mb, "w_bits", None)
+        if bits is None or not hasattr(mb, "weight"):
+            continue
+        wa, wb = mods_a[name].weight.detach().flatten(1), mb.weight.detach().flatten(1)
+        codes = []
+        qps = []
+        for w in (wa, wb):
+            s, z = weight_qparams(w, bits)
+            codes.append(torch.clamp(torch.round(w / s[:, None]) + z[:, None], 0, 2**bits - 1))
+            qps.append((s, z))
+        out["weights"] += wa.numel()
+        out["codes_changed"] += int((codes[0] != codes[1]).sum())
+        out["channels"] += len(wa)
+        out["channels_regridded"] += int(((qps[0][0] != qps[1][0]) | (qps[0][1] != qps[1][1])).sum())
+        out["max_step_fraction"] = max(out["max_step_fraction"], float(((wb - wa).abs() / qps[0][0][:, None]).max()))
+    if not out["weights"]:
+        raise ValueError("no quantized layer found: pass two students made by synq_nb.quantize_model")
+    return out
 
 # ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
 def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablation across seeds",

@@ -68,3 +68,28 @@ def test_loss_contributions_sum_to_the_total():
     tops = [b.get_y() + b.get_height() for b in fig.axes[0].patches]
     assert max(tops) == pytest.approx(0.7)
     plotting.close(fig)
+
+
+def test_weight_code_changes_counts_what_moved():
+    import copy
+
+    from synq_nb import quantize_model
+    from synq_nb.quantization import weight_qparams
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 5))
+    a = quantize_model(net, 4, 4)
+    b = copy.deepcopy(a)
+    none = plotting.weight_code_changes(a, b)
+    assert none["codes_changed"] == 0 and none["channels_regridded"] == 0 and none["max_step_fraction"] == 0
+    assert none["weights"] == 4 * 3 * 9 + 5 * 144 and none["channels"] == 9
+    # move one interior weight of the conv by 1.2 quantization steps: exactly its code changes, the grid stays
+    w = b[0].weight.data.view(4, -1)
+    s, _ = weight_qparams(w, 4)
+    k = int(torch.argsort(w[0])[len(w[0]) // 2])
+    w[0, k] += 1.2 * s[0]
+    got = plotting.weight_code_changes(a, b)
+    assert got["codes_changed"] == 1 and got["channels_regridded"] == 0
+    assert got["max_step_fraction"] == pytest.approx(1.2, rel=1e-4)
+    with pytest.raises(ValueError, match="no quantized layer"):
+        plotting.weight_code_changes(net, net)
