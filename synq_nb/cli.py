@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(needed when OUT holds a run with other settings)")
     r.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:1 ...")
     r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--bf16", action="store_true", help="bfloat16 autocast in synthesis and fine-tuning (GPU speed; "
+                   "off by default, recorded in the config as extra.bf16)")
     r.add_argument("--baseline", action="store_true", help="switch all three ideas off (KD + CE)")
     for flag, dest, help_ in (("--filter", "use_filter", "Idea 1: low-pass filter"),
                               ("--cam", "use_cam", "Idea 2: Grad-CAM alignment"),
@@ -53,7 +55,7 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
     from .models import _AKAMASTER, _PYTORCHCV
 
     overrides = {k: v for k, v in vars(args).items()
-                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh")}
+                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh", "bf16")}
     if args.dataset is None:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
@@ -63,13 +65,21 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from . import distributed as D
     from .pipeline import run_experiment, summary_line
 
     try:
+        args.device = D.init_from_env(args.device)  # under torchrun: join the group; cuda:LOCAL_RANK on GPUs
         cfg = config_from_args(args)
+        if args.bf16:
+            cfg = cfg.replace(extra=dict(cfg.extra, bf16=True))
         results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress, fresh=args.fresh)
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        if D.is_main():
+            print(f"error: {e}", file=sys.stderr)
+        D.shutdown()
         return 2
-    print(summary_line(results))
+    if D.is_main():
+        print(summary_line(results))
+    D.shutdown()
     return 0

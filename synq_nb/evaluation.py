@@ -37,11 +37,33 @@ def accuracy_from_logits(logits, labels, topk=(1, 5)):
 
 
 def evaluate(model: nn.Module, dataset, batch_size: int = 500, topk=(1, 5)) -> dict:
-    """Top-k accuracy in percent, e.g. ``{'top1': 91.73, 'top5': 99.7}``."""
-    logits, labels = predict(model, dataset, batch_size)
-    if not torch.isfinite(logits).all():
+    """Top-k accuracy in percent, e.g. ``{'top1': 91.73, 'top5': 99.7}``.
+
+    Under torchrun (:mod:`synq_nb.distributed`) each rank predicts a contiguous share of ``dataset``
+    and the per-image hits are gathered in order, so every rank returns the one-process numbers."""
+    from . import distributed as D
+
+    if not D.is_distributed():
+        logits, labels = predict(model, dataset, batch_size)
+        if not torch.isfinite(logits).all():
+            raise FloatingPointError("the model produced non-finite outputs on the evaluation set")
+        return accuracy_from_logits(logits, labels, topk)
+    start, stop = D.shard_range(len(dataset))
+    logits, labels = predict(model, _subset(dataset, start, stop), batch_size)
+    finite = D.all_reduce_mean(torch.tensor([float(bool(torch.isfinite(logits).all()))])).item() == 1.0
+    if not finite:
         raise FloatingPointError("the model produced non-finite outputs on the evaluation set")
-    return accuracy_from_logits(logits, labels, topk)
+    k = min(max(topk), logits.shape[1])
+    hit = logits.topk(k, 1).indices == labels[:, None]
+    hits = torch.stack([hit[:, :min(t, k)].any(1) for t in topk], 1).to(torch.uint8)
+    hits = D.all_gather_cat(hits).bool()  # every image's hits, in dataset order
+    return {f"top{t}": 100.0 * hits[:, i].float().mean().item() for i, t in enumerate(topk)}
+
+
+def _subset(dataset, start: int, stop: int):
+    if hasattr(dataset, "tensors"):
+        return torch.utils.data.TensorDataset(*(t[start:stop] for t in dataset.tensors[:2]))
+    return torch.utils.data.Subset(dataset, range(start, stop))
 
 
 def per_class_accuracy(model: nn.Module, dataset, batch_size: int = 500) -> torch.Tensor:

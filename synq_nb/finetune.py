@@ -124,6 +124,7 @@ class SynQStep:
     def __init__(self, student: nn.Module, teacher: nn.Module, cfg: SynQConfig):
         self.student, self.teacher, self.cfg = student, teacher, cfg
         self.layer = default_cam_layer(teacher)
+        self.student_layer = self.layer  # "module." + layer when the student is wrapped (DistributedDataParallel)
 
     def __call__(self, x, y):
         cfg = self.cfg
@@ -135,7 +136,7 @@ class SynQStep:
                 t_target = y if cfg.cam_target == "label" else t_logits.argmax(1)
                 t_cam = cam_from_features(t_logits, t_feats, t_target, x.shape[-2:], True, cfg.cam_floor).detach()
             t_logits = t_logits.detach()
-            s_logits, s_feats = forward_with_features(self.student, x, self.layer)
+            s_logits, s_feats = forward_with_features(self.student, x, self.student_layer)
             s_target = y if cfg.cam_target == "label" else s_logits.detach().argmax(1)
             s_cam = cam_from_features(s_logits, s_feats, s_target, x.shape[-2:], True, cfg.cam_floor)
             l_cam = cam_loss(t_cam, s_cam)
@@ -164,10 +165,20 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     training images; see :func:`run_fingerprint`): otherwise RunFolderMismatch (a ValueError) names
     what differs. ``fresh=True`` deletes an existing checkpoint and starts over.
     ``on_epoch(history)`` is called after each epoch (live plots).
-    Raises FloatingPointError as soon as the loss is not finite.
+    Raises FloatingPointError at the end of an epoch in which the loss was not finite, naming the first
+    such iteration (the loss terms stay on the device during an epoch: no host-device synchronisation
+    per iteration). ``cfg.extra["bf16"]``: bfloat16 autocast for the forwards (off by default).
+    Under torchrun (:mod:`synq_nb.distributed`) each rank trains on its share of every global batch
+    inside DistributedDataParallel, and only rank 0 writes the checkpoint.
     """
+    from . import distributed as D
+
     cfg.validate()
     device = next(student.parameters()).device
+    world, rank = D.world_size(), D.rank()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes ({world})")
+    share = slice(rank * cfg.batch_size // world, (rank + 1) * cfg.batch_size // world)
     images, labels = images.to(device), labels.to(device)
     params = [p for p in student.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
@@ -178,50 +189,77 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     start_epoch = 0
     ckpt = Path(checkpoint) if checkpoint else None
     fingerprint = run_fingerprint(cfg, teacher, images, labels) if ckpt is not None else None
-    if ckpt is not None and fresh:
+    if ckpt is not None and fresh and D.is_main():
         ckpt.unlink(missing_ok=True)
-    if ckpt is not None and ckpt.is_file():
-        state = load_checkpoint(ckpt, map_location=device)
-        check_resumable(state, fingerprint, ckpt)
+
+    def read_checkpoint():  # on rank 0; the other ranks receive its state
+        if ckpt is None or not ckpt.is_file():
+            return None
+        st = load_checkpoint(ckpt, map_location="cpu")
+        check_resumable(st, fingerprint, ckpt)
+        return st
+
+    state = D.same_on_all_ranks(read_checkpoint)
+    if state is not None:
         student.load_state_dict(state["student"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"].cpu())  # map_location moved it to the device; the generator lives on the CPU
+        opt.load_state_dict(state["optimizer"])  # moves the momentum buffers to the parameters' device
+        gen.set_state(state["generator"].cpu())  # the generator lives on the CPU
         history, start_epoch = state["history"], state["epoch"]
-    step_fn = SynQStep(student, teacher, cfg)
+    model = student
+    if D.is_distributed():
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        model = DDP(student, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
+    step_fn = SynQStep(model, teacher, cfg)
+    if model is not student:  # the Grad-CAM layer's name inside the wrapper
+        step_fn.student_layer = "module." + step_fn.layer
     student.eval()  # BN keeps the teacher's running statistics; parameters still train
     teacher.eval()
+    autocast = dict(device_type=device.type, dtype=torch.bfloat16, enabled=bool(cfg.extra.get("bf16", False)))
     t_start = time.perf_counter()
-    bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning", disable=not progress, mininterval=1.0)
+    bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning",
+               disable=not progress or not D.is_main(), mininterval=1.0)
+    names = ("loss", "kd", "ce", "cam", "hard_frac")
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
-        sums = dict(loss=0.0, kd=0.0, ce=0.0, cam=0.0, hard_frac=0.0)
+        per_iter = []  # one row of 0-d device tensors (loss and its terms) per iteration
+        lrs = []
         for it in range(cfg.iters_per_epoch):
             step = epoch * cfg.iters_per_epoch + it
             lr = cfg.lr * _lr_factor(cfg, step, total)
+            lrs.append(lr)
             for g in opt.param_groups:
                 g["lr"] = lr
             idx = torch.randint(0, len(labels), (cfg.batch_size,), generator=gen).to(device)
             x, y = images[idx], labels[idx]
             if cfg.augment and x.shape[-1] <= 64:
                 x = augment_batch(x, gen)
-            loss, terms = step_fn(x, y)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"fine-tuning loss is not finite at epoch {epoch} iteration {it} "
-                    f"(kd={terms['kd'].item():.4g}, ce={terms['ce'].item():.4g}, cam={terms['cam'].item():.4g}); "
-                    f"lower lr (now {lr:.3g}) or lambda_cam, or raise cam_floor")
+            if world > 1:  # every rank drew the same global batch (same generator): keep this rank's share
+                x, y = x[share], y[share]
+            with torch.autocast(**autocast):
+                loss, terms = step_fn(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
                 torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             opt.step()
-            li = loss.item()
-            history["iter_loss"].append(li)
-            sums["loss"] += li
-            for k in ("kd", "ce", "cam", "hard_frac"):
-                sums[k] += terms[k].item()
+            per_iter.append(torch.stack([loss.detach().float()] + [terms[k].float().to(loss.device) for k in names[1:]]))
             bar.update()
-            bar.set_postfix(loss=f"{li:.3f}", refresh=False)
+        # one device-to-host transfer per epoch (and, under torchrun, one all-reduce: the mean over the ranks)
+        rows = D.all_reduce_mean(torch.stack(per_iter)).tolist()
+        bad = next((i for i, r in enumerate(rows) if not math.isfinite(r[0])), None)
+        if bad is not None:
+            kd, ce, cam = rows[bad][1:4]
+            raise FloatingPointError(
+                f"fine-tuning loss is not finite at epoch {epoch} iteration {bad} "
+                f"(kd={kd:.4g}, ce={ce:.4g}, cam={cam:.4g}); "
+                f"lower lr (now {lrs[bad]:.3g}) or lambda_cam, or raise cam_floor")
+        sums = dict.fromkeys(names, 0.0)
+        for r in rows:  # summed in iteration order, as floats: the same numbers as reading each iteration
+            history["iter_loss"].append(r[0])
+            for k, v in zip(names, r):
+                sums[k] += v
+        bar.set_postfix(loss=f"{rows[-1][0]:.3f}", refresh=False)
         n = cfg.iters_per_epoch
         history["epoch"].append(epoch + 1)
         for k, v in sums.items():
@@ -230,14 +268,15 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         history["seconds"].append(time.perf_counter() - t0)
         last = epoch + 1 == cfg.epochs
         out_of_time = bool(cfg.max_finetune_seconds) and time.perf_counter() - t_start > cfg.max_finetune_seconds
+        out_of_time = D.broadcast_object(out_of_time, 0)  # rank 0's clock decides for every rank
         do_eval = eval_fn is not None and (last or out_of_time or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0))
         history["top1"].append(float(eval_fn(student)) if do_eval else None)
-        if ckpt is not None:
+        if ckpt is not None and D.is_main():
             _atomic_save(dict(student=student.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
                               history=history, epoch=epoch + 1, config=cfg.to_dict(), fingerprint=fingerprint), ckpt)
         if on_epoch is not None:
             on_epoch(history)
-        if cfg.max_finetune_seconds and time.perf_counter() - t_start > cfg.max_finetune_seconds and not last:
+        if out_of_time and not last:
             history["stopped_early"] = f"time limit {cfg.max_finetune_seconds} s reached after epoch {epoch + 1}"
             break
     bar.close()

@@ -14,6 +14,7 @@ from .config import SynQConfig
 from .data import load_dataset
 from .evaluation import evaluate
 from .filtering import low_pass_filter
+from . import distributed as D
 from .finetune import check_resumable, finetune, load_checkpoint, run_fingerprint
 from .models import get_device, load_teacher, teacher_info
 from .quantization import calibrate_activations, model_size_bits, quantize_model
@@ -65,11 +66,15 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     """
     cfg.validate()
     ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
-    if ckpt is not None and (fresh or not resume):
-        ckpt.unlink(missing_ok=True)
-        (Path(out_dir) / "results.json").unlink(missing_ok=True)  # the discarded run's results
-    elif ckpt is not None and ckpt.is_file():  # fail fast, before the teacher is loaded and images made
-        check_resumable(load_checkpoint(ckpt), run_fingerprint(cfg), ckpt)
+
+    def prepare_folder():  # on rank 0 only (under torchrun, its verdict reaches every rank)
+        if ckpt is not None and (fresh or not resume):
+            ckpt.unlink(missing_ok=True)
+            (Path(out_dir) / "results.json").unlink(missing_ok=True)  # the discarded run's results
+        elif ckpt is not None and ckpt.is_file():  # fail fast, before the teacher is loaded and images made
+            check_resumable(load_checkpoint(ckpt), run_fingerprint(cfg), ckpt)
+
+    D.same_on_all_ranks(prepare_folder)
     torch.manual_seed(cfg.seed)
     device = get_device(None if cfg.device == "auto" else cfg.device)
     times = {}
@@ -96,7 +101,8 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         synthetic = real_training_set(cfg, info)
     elif synthetic is None:
         synthetic = synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
-                               cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress)
+                               cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress,
+                               bf16=bool(cfg.extra.get("bf16", False)))
     times["synthesis"] = time.perf_counter() - t
     t = time.perf_counter()
     student = quantize_model(teacher, cfg.w_bits, cfg.a_bits)
@@ -127,12 +133,14 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         size_bits_fp=model_size_bits(teacher), size_bits_quant=model_size_bits(student),
         synthetic_from_cache=synthetic.from_cache, synthesis_seconds_when_made=synthetic.seconds,
         times_s=times, total_s=sum(v for k, v in times.items() if k != "evaluation_during_finetune"),
-        device=device_name(device), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
+        device=device_name(device) + (f" x {D.world_size()} processes" if D.is_distributed() else ""), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
         epochs_done=len(history["epoch"]), stopped_early=history.get("stopped_early"),
         history={k: v for k, v in history.items() if k not in ("iter_loss", "stopped_early")},
         eval_images=len(test_set), config=cfg.to_dict(),
     )
-    if out_dir is not None:
+    if D.is_distributed():
+        results["processes"] = D.world_size()
+    if out_dir is not None and D.is_main():
         write_json(results, Path(out_dir) / "results.json")
     results["student"] = student  # not serialised: for notebooks
     return results

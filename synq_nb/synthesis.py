@@ -51,7 +51,7 @@ class BNStatsLoss:
         self.terms, self.handles = [], []
 
     def _hook(self, bn, inputs):
-        x = inputs[0]
+        x = inputs[0].float()  # a no-op in float32; under bf16 autocast, statistics in float32
         mean = x.mean(dim=(0, 2, 3))
         var = x.var(dim=(0, 2, 3), unbiased=False)
         self.terms.append(F.mse_loss(mean, bn.running_mean) + F.mse_loss(var, bn.running_var))
@@ -117,14 +117,20 @@ def _atomic_save(obj, path: Path):
 
 def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_size: int = 256, lr: float = 0.5,
                alpha_bns: float = 1.0, beta_il: float = 0.1, gamma_il: float = 0.5, seed: int = 0,
-               augment: bool | None = None, cache: bool | str | Path = True, progress: bool = True) -> SyntheticSet:
+               augment: bool | None = None, cache: bool | str | Path = True, progress: bool = True,
+               bf16: bool = False) -> SyntheticSet:
     """Optimise ``num_images`` Gaussian-noise images into a labelled synthetic set.
 
     Labels are balanced (image i has class i mod num_classes). ``cache``: True for the default cache
     folder (``$SYNQ_CACHE_DIR/synthetic``), a folder path, or False. ``augment``: None = on for
-    ImageNet-sized teachers only. Deterministic on CPU for a fixed seed.
+    ImageNet-sized teachers only. ``bf16``: bfloat16 autocast for the teacher's forward (part of the
+    cache key). Deterministic on CPU for a fixed seed. Under torchrun (:mod:`synq_nb.distributed`) rank r
+    optimises the batches b with b % N == r and every rank receives the whole set, identical to a
+    one-process run (each batch starts from its own seeded noise); only rank 0 writes the cache.
     """
     import time
+
+    from . import distributed as D
 
     info = teacher_info(teacher)
     for name, v in (("num_images", num_images), ("iters", iters), ("batch_size", batch_size)):
@@ -135,60 +141,88 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
     settings = dict(teacher=info.name, weights=_fingerprint(teacher), num_images=num_images, iters=iters,
                     batch_size=batch_size, lr=lr, alpha_bns=alpha_bns, beta_il=beta_il, gamma_il=gamma_il,
                     seed=seed, augment=augment, version=1)
+    if bf16:  # only when on, so that the keys of the existing float32 caches stay as they were
+        settings["bf16"] = True
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     path = None
     if cache:
         folder = Path(cache) if not isinstance(cache, bool) else cache_dir() / "synthetic"
         path = folder / f"{info.name}-{key}.pt"
+        hit = None
         if path.is_file():
             try:
                 d = torch.load(path, map_location="cpu", weights_only=False)
                 if d["settings"] == settings:  # the file name is a hash of them: a guard against collisions
-                    return SyntheticSet(d["images"], d["labels"], d["history"], d["settings"], d["seconds"], True)
+                    hit = SyntheticSet(d["images"], d["labels"], d["history"], d["settings"], d["seconds"], True)
             except Exception:  # unreadable cache: recompute (and overwrite atomically)
                 pass
+        # under torchrun every rank must take the same branch (a rank on another machine may lack the file)
+        if D.all_reduce_mean(torch.tensor([float(hit is not None)])).item() == 1.0:
+            return hit
 
     device = next(teacher.parameters()).device
     teacher.eval()
     labels = torch.arange(num_images) % info.num_classes
     shape = (3, info.input_size, info.input_size)
-    images, hist = [], {k: torch.zeros(iters) for k in ("loss", "bns", "il", "confidence", "accuracy")}
     n_batches = (num_images + batch_size - 1) // batch_size
+    world, rank = D.world_size(), D.rank()
+    mine = [b for b in range(n_batches) if b % world == rank]
+    rows = {}  # batch -> iters x 5 (loss, bns, il, sum of confidences, number correct), as read each iteration
+    images = {}
     start = time.perf_counter()
-    bar = tqdm(total=n_batches * iters, desc="synthesis", disable=not progress, mininterval=1.0)
+    bar = tqdm(total=len(mine) * iters, desc="synthesis", disable=not progress or not D.is_main(), mininterval=1.0)
     with BNStatsLoss(teacher) as bns:
-        for b in range(n_batches):
+        for b in mine:
             gen = torch.Generator().manual_seed(seed * 100_003 + b)
             y = labels[b * batch_size:(b + 1) * batch_size].to(device)
             x = torch.randn((len(y),) + shape, generator=gen).to(device).requires_grad_()
             opt = torch.optim.Adam([x], lr=lr)
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=50, min_lr=1e-4)
+            rows[b] = []
             for it in range(iters):
                 opt.zero_grad(set_to_none=True)
                 inp = _augment(x, gen) if augment and torch.rand((), generator=gen) < 0.5 else x
-                logits = teacher(inp)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    logits = teacher(inp)
+                logits = logits.float()
                 l_bns = bns.loss()
                 l_il = hard_sample_il(logits, y, beta_il, gamma_il)
                 loss = l_il + alpha_bns * l_bns
                 loss.backward()
                 opt.step()
-                sched.step(loss.item())
                 with torch.no_grad():
-                    w = len(y) / num_images
                     p = logits.softmax(1)
-                    hist["loss"][it] += w * loss.item()
-                    hist["bns"][it] += w * l_bns.item()
-                    hist["il"][it] += w * l_il.item()
-                    hist["confidence"][it] += w * p.gather(1, y[:, None]).sum().item() / len(y)
-                    hist["accuracy"][it] += w * (p.argmax(1) == y).float().sum().item() / len(y)
+                    vals = torch.stack([loss.detach(), l_bns.detach(), l_il.detach(), p.gather(1, y[:, None]).sum(),
+                                        (p.argmax(1) == y).float().sum()]).tolist()  # one transfer per iteration
+                sched.step(vals[0])
+                rows[b].append(vals)
                 bar.update()
-            if not torch.isfinite(x).all():
-                raise FloatingPointError(f"synthesis produced non-finite images in batch {b}: lower lr or iters")
-            images.append(x.detach().cpu())
+            images[b] = x.detach().cpu()
     bar.close()
-    out = SyntheticSet(torch.cat(images), labels, {k: v.tolist() for k, v in hist.items()}, settings,
+    hist = {k: torch.zeros(iters) for k in ("loss", "bns", "il", "confidence", "accuracy")}
+    out_images = []
+    for b in range(n_batches):
+        n_b = len(labels[b * batch_size:(b + 1) * batch_size])
+        if world > 1:  # the batch from the rank that made it, in batch order
+            owner = b % world
+            x = images[b] if owner == rank else torch.empty((n_b,) + shape)
+            x = D.broadcast(x, owner)
+            r = torch.tensor(rows[b], dtype=torch.float64) if owner == rank else torch.empty(iters, 5, dtype=torch.float64)
+            rows[b] = D.broadcast(r, owner).tolist()
+            images[b] = x
+        if not torch.isfinite(images[b]).all():
+            raise FloatingPointError(f"synthesis produced non-finite images in batch {b}: lower lr or iters")
+        out_images.append(images[b])
+        w = n_b / num_images
+        for it, (loss, l_bns, l_il, conf, acc) in enumerate(rows[b]):  # the order and arithmetic of a per-batch sum
+            hist["loss"][it] += w * loss
+            hist["bns"][it] += w * l_bns
+            hist["il"][it] += w * l_il
+            hist["confidence"][it] += w * conf / n_b
+            hist["accuracy"][it] += w * acc / n_b
+    out = SyntheticSet(torch.cat(out_images), labels, {k: v.tolist() for k, v in hist.items()}, settings,
                        time.perf_counter() - start)
-    if path is not None:
+    if path is not None and D.is_main():
         _atomic_save(dict(images=out.images, labels=out.labels, history=out.history, settings=settings,
                           seconds=out.seconds), path)
     return out
