@@ -6,7 +6,8 @@ cam (Grad-CAM), losses, finetune, evaluation, pipeline (whole experiment), confi
 from .cam import forward_with_features, grad_cam
 from .config import PRESETS, SynQConfig, get_config
 from .data import CIFAR10_CLASSES, denormalize, load_dataset, normalize_images
-from .evaluation import agreement, evaluate, per_class_accuracy, predict
+from .evaluation import (accuracy_from_logits, agreement, agreement_from_logits, evaluate, per_class_accuracy,
+                         per_class_from_logits, predict)
 from .filtering import high_frequency_energy, low_pass_filter, lowpass_mask, power_spectrum, radial_profile
 from .finetune import finetune
 from .losses import cam_loss, difficulty, kd_loss, selective_ce

@@ -66,15 +66,29 @@ def _subset(dataset, start: int, stop: int):
     return torch.utils.data.Subset(dataset, range(start, stop))
 
 
-def per_class_accuracy(model: nn.Module, dataset, batch_size: int = 500) -> torch.Tensor:
-    logits, labels = predict(model, dataset, batch_size)
+def per_class_from_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-class top-1 in percent from logits (N x classes) and labels (N); a class without images gets 0."""
     n = logits.shape[1]
     correct = torch.zeros(n).index_add_(0, labels, (logits.argmax(1) == labels).float())
     return 100.0 * correct / torch.bincount(labels, minlength=n).clamp(min=1)
 
 
+def per_class_accuracy(model: nn.Module, dataset, batch_size: int = 500) -> torch.Tensor:
+    """Per-class top-1 in percent of a model on a dataset (runs the model; see :func:`per_class_from_logits`)."""
+    return per_class_from_logits(*predict(model, dataset, batch_size))
+
+
+def agreement_from_logits(logits_a: torch.Tensor, logits_b: torch.Tensor) -> float:
+    """Percentage of rows on which two sets of logits (same images, same order) pick the same class."""
+    if logits_a.shape != logits_b.shape:
+        raise ValueError(f"agreement needs logits of the same images: shapes {tuple(logits_a.shape)} and "
+                         f"{tuple(logits_b.shape)} differ")
+    return 100.0 * (logits_a.argmax(1) == logits_b.argmax(1)).float().mean().item()
+
+
 def agreement(model_a: nn.Module, model_b: nn.Module, dataset, batch_size: int = 500) -> float:
-    """Percentage of images on which the two models predict the same class."""
+    """Percentage of images on which the two models predict the same class (runs both models; with
+    predictions already at hand use :func:`agreement_from_logits`)."""
     a, _ = predict(model_a, dataset, batch_size)
     b, _ = predict(model_b, dataset, batch_size)
-    return 100.0 * (a.argmax(1) == b.argmax(1)).float().mean().item()
+    return agreement_from_logits(a, b)

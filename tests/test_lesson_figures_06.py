@@ -97,3 +97,24 @@ def test_beyond_seed_spread_needs_a_consistent_sign_and_a_gain_larger_than_the_p
     assert not p({0: 50.1, 1: 56.7}, {0: 50.0, 1: 53.7})      # +0.1, +3.0: same sign, mean 1.55 < std 2.05
     assert not p({0: 70.0}, {0: 50.0})                         # one seed: never
     assert p({0: 40.0, 1: 41.0}, {0: 50.0, 1: 50.5})          # a consistent loss counts too
+
+
+def test_metrics_from_logits_match_the_model_level_functions_and_a_direct_count():
+    import torch
+
+    import synq_nb as sq
+
+    torch.manual_seed(0)
+    x, y = torch.randn(60, 5), torch.arange(60) % 3
+    model_a, model_b = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    data = torch.utils.data.TensorDataset(x, y)
+    la, lb = model_a(x).detach(), model_b(x).detach()
+    pc = sq.per_class_from_logits(la, y)
+    direct = torch.tensor([100.0 * ((la.argmax(1) == k) & (y == k)).sum().item() / (y == k).sum().item() for k in range(3)])
+    torch.testing.assert_close(pc, direct)
+    torch.testing.assert_close(sq.per_class_accuracy(model_a, data, batch_size=7), pc)
+    agree = sum(int(a == b) for a, b in zip(la.argmax(1).tolist(), lb.argmax(1).tolist())) * 100.0 / 60
+    assert abs(sq.agreement_from_logits(la, lb) - agree) < 1e-4
+    assert abs(sq.agreement(model_a, model_b, data, batch_size=7) - agree) < 1e-4
+    with pytest.raises(ValueError, match="same images"):
+        sq.agreement_from_logits(la, lb[:10])
