@@ -224,6 +224,18 @@ def test_finetune_step_is_eq6_term_by_term(name):
     assert all(p.grad is None for p in teacher.parameters())
 
 
+def test_selective_ce_keeps_a_sample_whose_difficulty_equals_tau():
+    """Idea 3 keeps the samples with delta <= tau: the boundary belongs to the kept side."""
+    from synq_nb import selective_ce
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    labels = torch.tensor([0, 0, 1])
+    delta = torch.tensor([0.25, 0.5, 0.75])
+    ce = F.cross_entropy(logits, labels, reduction="none")
+    assert float(selective_ce(logits, labels, delta, 0.5)) == pytest.approx(float(ce[:2].sum() / 3), rel=1e-6)
+    assert float(selective_ce(logits, labels, delta, 0.25)) == pytest.approx(float(ce[0] / 3), rel=1e-6)
+
+
 def test_selective_ce_really_splits_the_tiny_batch():
     teacher, _, x, y = _setup(seed=1)
     with torch.no_grad():
