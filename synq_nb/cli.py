@@ -60,7 +60,10 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
         overrides.update(use_filter=False, use_cam=False, use_soft_labels=False)
-    return get_config(args.preset, **overrides)
+    cfg = get_config(args.preset, **overrides)
+    if getattr(args, "bf16", False):  # in extra, so that the configs of float32 runs stay as they were
+        cfg = cfg.replace(extra=dict(cfg.extra, bf16=True))
+    return cfg
 
 
 def main(argv=None) -> int:
@@ -71,8 +74,6 @@ def main(argv=None) -> int:
     try:
         args.device = D.init_from_env(args.device)  # under torchrun: join the group; cuda:LOCAL_RANK on GPUs
         cfg = config_from_args(args)
-        if args.bf16:
-            cfg = cfg.replace(extra=dict(cfg.extra, bf16=True))
         results = run_experiment(cfg, out_dir=args.out, progress=not args.no_progress, fresh=args.fresh)
     except (ValueError, FileNotFoundError, FloatingPointError, RuntimeError) as e:
         if D.is_main():

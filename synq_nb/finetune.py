@@ -125,24 +125,31 @@ class SynQStep:
         self.student, self.teacher, self.cfg = student, teacher, cfg
         self.layer = default_cam_layer(teacher)
         self.student_layer = self.layer  # "module." + layer when the student is wrapped (DistributedDataParallel)
+        # cfg.extra["bf16"]: the teacher's forward (and its Grad-CAM) under bfloat16 autocast; the fake-quantized
+        # student stays in float32 (in bfloat16 its activations land in other quantization bins)
+        self.bf16 = bool(cfg.extra.get("bf16", False))
+
+    def _teacher_precision(self, x):
+        return torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def __call__(self, x, y):
         cfg = self.cfg
         if cfg.use_filter:
             x = low_pass_filter(x, cfg.d0, cfg.filter_kind)
         if cfg.use_cam:
-            with torch.enable_grad():
+            with torch.enable_grad(), self._teacher_precision(x):
                 t_logits, t_feats = forward_with_features(self.teacher, x, self.layer)
                 t_target = y if cfg.cam_target == "label" else t_logits.argmax(1)
                 t_cam = cam_from_features(t_logits, t_feats, t_target, x.shape[-2:], True, cfg.cam_floor).detach()
-            t_logits = t_logits.detach()
+            t_logits, t_cam = t_logits.detach().float(), t_cam.float()  # no-ops in float32
             s_logits, s_feats = forward_with_features(self.student, x, self.student_layer)
             s_target = y if cfg.cam_target == "label" else s_logits.detach().argmax(1)
             s_cam = cam_from_features(s_logits, s_feats, s_target, x.shape[-2:], True, cfg.cam_floor)
             l_cam = cam_loss(t_cam, s_cam)
         else:
-            with torch.no_grad():
+            with torch.no_grad(), self._teacher_precision(x):
                 t_logits = self.teacher(x)
+            t_logits = t_logits.float()
             s_logits = self.student(x)
             l_cam = s_logits.new_zeros(())
         delta = difficulty(t_logits, y)
@@ -167,7 +174,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     ``on_epoch(history)`` is called after each epoch (live plots).
     Raises FloatingPointError at the end of an epoch in which the loss was not finite, naming the first
     such iteration (the loss terms stay on the device during an epoch: no host-device synchronisation
-    per iteration). ``cfg.extra["bf16"]``: bfloat16 autocast for the forwards (off by default).
+    per iteration). ``cfg.extra["bf16"]``: bfloat16 autocast for the teacher's forward (off by default).
     Under torchrun (:mod:`synq_nb.distributed`) each rank trains on its share of every global batch
     inside DistributedDataParallel, and only rank 0 writes the checkpoint.
     """
@@ -215,7 +222,6 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         step_fn.student_layer = "module." + step_fn.layer
     student.eval()  # BN keeps the teacher's running statistics; parameters still train
     teacher.eval()
-    autocast = dict(device_type=device.type, dtype=torch.bfloat16, enabled=bool(cfg.extra.get("bf16", False)))
     t_start = time.perf_counter()
     bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning",
                disable=not progress or not D.is_main(), mininterval=1.0)
@@ -236,8 +242,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
                 x = augment_batch(x, gen)
             if world > 1:  # every rank drew the same global batch (same generator): keep this rank's share
                 x, y = x[share], y[share]
-            with torch.autocast(**autocast):
-                loss, terms = step_fn(x, y)
+            loss, terms = step_fn(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
