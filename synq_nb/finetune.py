@@ -214,9 +214,14 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         history, start_epoch = state["history"], state["epoch"]
     model = student
     if D.is_distributed():
+        import inspect
+
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        model = DDP(student, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
+        # the buffers (BN statistics, frozen activation ranges) are the same on every rank: no per-forward sync
+        quiet = ("forward_sync_buffers" if "forward_sync_buffers" in inspect.signature(DDP).parameters
+                 else "broadcast_buffers")
+        model = DDP(student, device_ids=[device.index] if device.type == "cuda" else None, **{quiet: False})
     step_fn = SynQStep(model, teacher, cfg)
     if model is not student:  # the Grad-CAM layer's name inside the wrapper
         step_fn.student_layer = "module." + step_fn.layer
