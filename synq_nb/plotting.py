@@ -661,7 +661,7 @@ def hard_sample_weight_figure(gammas=(0.5, 1.0, 2.0), clamp: float = 1e-4) -> Fi
     ax2.axvline(2.0**-24, color="black", ls=":", lw=1, label="1 - p = 2^-24 (p is 1.0 in float32)")
     ax2.set(xlabel="1 - p (log scale; p -> 1 to the left)", ylabel="|d weight / dp| (log scale)",
             title="its derivative")
-    ax1.legend(fontsize="small"), ax2.legend(fontsize="x-small", loc="upper right")
+    ax1.legend(fontsize="small"), ax2.legend(fontsize="x-small", loc="lower right")
     return fig
 
 
