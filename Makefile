@@ -15,7 +15,7 @@ endif
 SYNQ_CACHE_DIR ?= $(abspath .cache)
 export SYNQ_DATA_DIR SYNQ_WEIGHTS_DIR SYNQ_CACHE_DIR
 
-.PHONY: install demo test notebooks clean mutants
+.PHONY: install demo test notebooks clean mutants book test-browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,15 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m synq_nb.notebooks_run --out outputs/notebooks
 
+# The course as a static site (Jupyter Book 1), offline, from the committed executed notebooks (not re-executed):
+# book/_build/html/index.html
+book: $(STAMP)
+	$(BIN)/jupyter-book build book/
+
+# The notebooks in a real JupyterLab in headless Chromium, and the built book in Chromium (both are in `make test`)
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_browser.py tests/test_book.py
+
 # Mutation testing, a benchmark (not part of `make test`): mutmut 3 ([tool.mutmut] in pyproject.toml) mutates
 # synthesis, quantization, filtering, cam, losses, finetune and evaluation one change at a time in a copy under
 # mutants/, runs the fast tests that cover each mutated function, and benchmarks/mutation_report.py writes the
@@ -47,4 +56,4 @@ mutants: $(STAMP)
 	$(BIN)/python benchmarks/mutation_report.py --out results/mutation.json
 
 clean:
-	rm -rf $(VENV) .cache runs outputs mutants
+	rm -rf $(VENV) .cache runs outputs mutants book/_build
