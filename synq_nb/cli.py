@@ -47,7 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--train-data", choices=("synthetic", "real"), default=None,
                    help="real: fine-tune on NUM_IMAGES real training images (a reference, not zero-shot)")
     r.add_argument("--cam-target", choices=("label", "pred"), default=None)
+    d = sub.add_parser("data", help="list every file the package can download, and (--check) verify those on disk")
+    d.add_argument("--check", action="store_true", help="hash every file found; exit 1 if one does not match")
     return p
+
+
+def data_command(args) -> int:
+    from .data import check_downloads, downloads
+    from .models import data_home
+
+    print(f"download home: {data_home()}  (SYNQ_DOWNLOAD_DIR overrides; SYNQ_WEIGHTS_DIR / SYNQ_DATA_DIR are read first)")
+    if not args.check:
+        for d in downloads():
+            print(f"{d['file']}  {d['url']}  {'sha256 ' + d['sha256'] if 'sha256' in d else 'sha1 ' + d['sha1']}")
+        return 0
+    rows = check_downloads()
+    for r in rows:
+        print(f"{r['status']:8s} {r['file']}" + (f"  ({r['path']})" if r["path"] else ""))
+    bad = [r for r in rows if r["status"] == "BAD"]
+    print(f"{sum(r['status'] == 'ok' for r in rows)} ok, {sum(r['status'] == 'missing' for r in rows)} missing, "
+          f"{len(bad)} with a wrong hash" + (": delete them and download again" if bad else ""))
+    return 1 if bad else 0
 
 
 def config_from_args(args: argparse.Namespace) -> SynQConfig:
@@ -68,6 +88,8 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "data":
+        return data_command(args)
     from . import distributed as D
     from .pipeline import run_experiment, summary_line
 

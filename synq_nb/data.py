@@ -1,7 +1,9 @@
 """Real data, for evaluation and comparisons only (synthesis never needs it).
 
-CIFAR-10/100 come from torchvision (downloaded when online) or, offline, from
-``$SYNQ_DATA_DIR/<name>/<split>.npz`` (arrays ``x`` N x 32 x 32 x 3 uint8, ``y``, ``classes``).
+CIFAR-10/100 come from torchvision (downloaded when online into :func:`synq_nb.models.data_home`, the
+checkout's ``data/`` folder) or, offline, from ``$SYNQ_DATA_DIR/<name>/<split>.npz`` (arrays ``x``
+N x 32 x 32 x 3 uint8, ``y``, ``classes``). :func:`downloads` lists every file the package can fetch
+and :func:`check_downloads` (``python -m synq_nb data --check``) verifies what is on disk.
 ImageNet validation is an image folder (``root=`` or ``$SYNQ_DATA_DIR/imagenet/val``).
 """
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from .models import cache_dir
+from .models import _AKAMASTER, _PYTORCHCV, cache_dir, data_home, weights_dirs
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DATASETS = ("cifar10", "cifar100", "imagenet")
@@ -110,7 +112,7 @@ def _torchvision_cifar(name: str, split: str):
         raise FileNotFoundError(f"'train_10k' is an offline file: set SYNQ_DATA_DIR to a folder holding {name}/train_10k.npz")
     cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
     try:
-        ds = cls(str(cache_dir() / "data"), train=split == "train", download=True)
+        ds = cls(str(data_home()), train=split == "train", download=True)
     except Exception as e:
         raise FileNotFoundError(
             f"{name} is not on disk and could not be downloaded ({type(e).__name__}: {e}). "
@@ -133,3 +135,66 @@ def _load_imagenet(split, mean, std, limit, root):
     if limit is not None:
         ds = torch.utils.data.Subset(ds, range(min(limit, len(ds))))
     return ds
+
+
+# The CIFAR archives torchvision downloads (its URLs and md5; the sha256 of the same published files).
+CIFAR_ARCHIVES = {
+    "cifar10": dict(file="cifar-10-python.tar.gz", url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                    sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                    md5="c58f30108f718f92721af3b95e74349a"),
+    "cifar100": dict(file="cifar-100-python.tar.gz", url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+                     sha256="85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7",
+                     md5="eb9058c3a382ffc7106e4002c42a8d85"),
+}
+
+
+def _pytorchcv_file(name: str) -> dict:
+    """pytorchcv's published weights file for ``name``: file name, URL and the sha1 pytorchcv checks."""
+    from pytorchcv.models.common.model_store import get_model_name_suffix_data, imgclsmob_repo_url
+
+    error, sha1, tag = get_model_name_suffix_data(name)
+    file = f"{name}-{error}-{sha1[:8]}.pth"
+    return dict(file=file, url=f"{imgclsmob_repo_url}/releases/download/{tag}/{file}.zip", sha1=sha1)
+
+
+def downloads() -> list:
+    """Every file the package can fetch: dicts with ``what``, ``file`` (its path under :func:`data_home`),
+    ``url`` and ``sha256`` (or, for pytorchcv's weights, the ``sha1`` that pytorchcv verifies)."""
+    out = [dict(what=f"{label} (torchvision)", **{k: v for k, v in a.items() if k != "md5"})
+           for label, a in zip(("CIFAR-10", "CIFAR-100"), CIFAR_ARCHIVES.values())]
+    for name, spec in _AKAMASTER.items():
+        out.append(dict(what=f"teacher {name}", file="weights/" + spec["file"], url=spec["url"], sha256=spec["sha256"]))
+    for name in _PYTORCHCV:
+        f = _pytorchcv_file(name)
+        out.append(dict(what=f"teacher {name} (pytorchcv)", file="weights/" + f["file"], url=f["url"], sha1=f["sha1"]))
+    return out
+
+
+def _digest(path: Path, algo: str) -> str:
+    import hashlib
+
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_downloads() -> list:
+    """Each file of :func:`downloads` with ``status``: ``ok`` (hash verified), ``missing`` or ``BAD`` (wrong
+    hash), and ``path`` where it was found (weights: ``$SYNQ_WEIGHTS_DIR`` first, then the download home)."""
+    rows = []
+    for d in downloads():
+        name = Path(d["file"]).name
+        if d["file"].startswith("weights/"):  # also under the URL's own file name, as the loader accepts it
+            names = dict.fromkeys([name, d["url"].rsplit("/", 1)[1]] if d["url"].endswith((".th", ".pth")) else [name])
+            candidates = [w / n for w in weights_dirs() for n in names]
+        else:
+            candidates = [data_home() / d["file"], cache_dir() / "data" / d["file"]]
+        path = next((p for p in candidates if p.is_file()), None)
+        status = "missing"
+        if path is not None:
+            algo = "sha256" if "sha256" in d else "sha1"
+            status = "ok" if _digest(path, algo) == d[algo] else "BAD"
+        rows.append(dict(d, path=str(path) if path else None, status=status))
+    return rows

@@ -128,8 +128,29 @@ TEACHERS = tuple(_AKAMASTER) + tuple(_PYTORCHCV)
 
 
 def cache_dir() -> Path:
-    """Where downloads and synthetic sets are cached (``$SYNQ_CACHE_DIR`` or ~/.cache/synq_nb)."""
+    """Where synthetic sets and runs are cached (``$SYNQ_CACHE_DIR`` or ~/.cache/synq_nb)."""
     return Path(os.environ.get("SYNQ_CACHE_DIR") or Path.home() / ".cache" / "synq_nb")
+
+
+CHECKOUT_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def data_home() -> Path:
+    """Where downloaded data sets and weights go: ``$SYNQ_DOWNLOAD_DIR`` if set, else the checkout's
+    ``data/`` folder (when the package runs from a source checkout that has ``data/README.md``), else
+    :func:`cache_dir`. Files found through ``$SYNQ_DATA_DIR`` / ``$SYNQ_WEIGHTS_DIR`` are used first."""
+    if os.environ.get("SYNQ_DOWNLOAD_DIR"):
+        return Path(os.environ["SYNQ_DOWNLOAD_DIR"])
+    return CHECKOUT_DATA if (CHECKOUT_DATA / "README.md").is_file() else cache_dir()
+
+
+def weights_dirs() -> list:
+    """The folders searched for a teacher's weights, in order."""
+    dirs = [Path(os.environ["SYNQ_WEIGHTS_DIR"])] if os.environ.get("SYNQ_WEIGHTS_DIR") else []
+    for d in (data_home() / "weights", cache_dir() / "weights"):  # the second: downloads of older versions
+        if d not in dirs:
+            dirs.append(d)
+    return dirs
 
 
 def get_device(device=None) -> torch.device:
@@ -153,18 +174,14 @@ def _find_weights(name: str, patterns: list, weights, url=None, sha256=None) -> 
         if not p.is_file():
             raise WeightsNotFoundError(f"weights file for {name!r} not found: {p}")
         return p
-    dirs = []
-    if os.environ.get("SYNQ_WEIGHTS_DIR"):
-        dirs.append(Path(os.environ["SYNQ_WEIGHTS_DIR"]))
-    dirs.append(cache_dir() / "weights")
-    for d in dirs:
+    for d in weights_dirs():
         for pat in patterns:
             hits = sorted(glob.glob(str(d / pat)))
             if hits:
                 return Path(hits[0])
     if url is None:
         return None  # caller downloads its own way
-    dest = cache_dir() / "weights" / patterns[0]
+    dest = data_home() / "weights" / patterns[0]
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(dest.suffix + ".part")
     try:
@@ -219,7 +236,7 @@ def load_teacher(name: str, weights=None, device=None, pretrained: bool = True) 
         if pretrained:
             path = _find_weights(name, [f"{name}-*.pth", f"{name}.pth"], weights)
             if path is None:  # download through pytorchcv's own release assets
-                root = cache_dir() / "weights"
+                root = data_home() / "weights"
                 try:
                     model = get_model(name, pretrained=True, root=str(root))
                 except Exception as e:

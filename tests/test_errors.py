@@ -42,6 +42,7 @@ def test_offline_without_weights_names_the_variable(tmp_path, monkeypatch):
     cache.mkdir()
     monkeypatch.setenv("SYNQ_WEIGHTS_DIR", str(weights_dir))
     monkeypatch.setenv("SYNQ_CACHE_DIR", str(cache))
+    monkeypatch.setenv("SYNQ_DOWNLOAD_DIR", str(cache))  # where the download would land (default: the checkout's data/)
     calls = []
 
     def no_network(url, dst, *a, **k):
