@@ -5,6 +5,13 @@ executes ``notebooks/NN_*.ipynb`` with papermill into ``--out`` (``--inplace``: 
 themselves, to refresh the committed outputs). ``--smoke`` sets ``SYNQ_SMOKE=1`` for the kernel, so
 every notebook's ``parameters`` cell picks its small settings.
 
+Parameters and sweeps (papermill's ``-p NAME VALUE`` / ``-y YAML``; the output folder is created):
+``python -m synq_nb.notebooks_run --only 07 --out outputs/07_w3a3.ipynb -p w_bits 3 -p a_bits 3 -y "seeds: [0, 1]"``;
+``... --only 07 --out outputs/sweep --sweep "w_bits+a_bits: [4, 3]" --sweep "use_cam: [True, False]"`` runs one
+executed notebook per combination and collects their ``summary.json`` into ``sweep.md`` / ``sweep.json`` /
+``sweep.png`` (:func:`run_sweep`). Inside a notebook, ``check_parameters(globals())`` stops on an unknown or invalid
+parameter, and :class:`Checks` asserts invariants but reports results in a parameterised run.
+
 Inside a notebook: ``env = notebook_setup()`` (device with CPU fallback, seeds, data / weights / cache
 locations from ``SYNQ_DATA_DIR`` / ``SYNQ_WEIGHTS_DIR`` / ``SYNQ_CACHE_DIR``, modest figure dpi), and
 ``run_dir(cfg)`` for the folder where :func:`synq_nb.run_experiment` keeps (and resumes) a run.
@@ -160,6 +167,8 @@ def _check_value(name: str, value):
         return "must be None (the preset's value) or a positive number"
     if name == "d0_list" and not (isinstance(value, (list, tuple)) and value and all(isinstance(v, number) and not isinstance(v, bool) and v > 0 for v in value)):
         return "must be a non-empty list of positive numbers"
+    if name == "lr" and value is not None and not (isinstance(value, number) and not isinstance(value, bool) and 0 < value < float("inf")):
+        return "must be None (the preset's value) or a positive number"
     if name == "eval_limit" and value is not None and not (_is_int(value) and value > 0):
         return "must be None (all test images) or a positive integer"
     if name in ("calib_images", "n_compare", "n_real", "n_show", "n_loss", "per_class", "views", "bins") and not (_is_int(value) and value > 0):
@@ -200,7 +209,11 @@ def check_parameters(namespace: dict, names=None) -> dict:
     takes = ", ".join(names)
     unknown = [n for n in injected if n not in names]
     if unknown:
-        raise ParameterError(f"unknown parameter(s) {', '.join(map(repr, unknown))}: this notebook takes {takes}")
+        import difflib
+
+        hints = [f"{n!r} (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(n, names, n=1)) else repr(n)
+                 for n in unknown]
+        raise ParameterError(f"unknown parameter(s) {', '.join(hints)}: this notebook takes {takes}")
     missing = [n for n in names if n not in namespace]
     if missing:
         raise ParameterError(f"parameter(s) {', '.join(missing)} not defined: run the `parameters` cell first")
@@ -358,28 +371,224 @@ def _check_widget_state(path: Path):
         raise RuntimeError(f"{Path(path).name}: saved widget state incomplete: " + "; ".join(problems[:3]))
 
 
+def _resolve_type(value: str):
+    """A ``-p NAME VALUE`` value as papermill's command line reads it: True / False / None, int, float, else str."""
+    if value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[value]
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def notebook_parameters(path: Path) -> list:
+    """The names a notebook's own ``parameters`` cell assigns (what ``check_parameters`` accepts)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    return _assigned_names(cell.source) if cell is not None else []
+
+
+def parse_sweep(specs) -> list:
+    """The grid points of ``--sweep`` specs, in order: each spec is YAML ``NAME: [v1, v2, ...]`` (several
+    ``NAME: [...]`` in one spec, or several specs, multiply); ``NAME+OTHER: [v1, v2]`` gives both names the
+    same value (``w_bits+a_bits: [4, 3]`` -> W4A4, W3A3). Returns a list of ``{name: value}``."""
+    import itertools
+
+    import yaml
+
+    axes = []
+    for spec in specs:
+        try:
+            d = yaml.safe_load(spec)
+        except yaml.YAMLError as e:
+            raise ValueError(f"--sweep {spec!r} is not YAML 'NAME: [v1, v2]': {e}") from None
+        if not isinstance(d, dict) or not d:
+            raise ValueError(f"--sweep {spec!r}: want 'NAME: [v1, v2, ...]', e.g. --sweep 'use_cam: [true, false]'")
+        for key, values in d.items():
+            if not isinstance(values, list) or not values:
+                raise ValueError(f"--sweep {key}: want a non-empty list of values, got {values!r}")
+            names = [n.strip() for n in str(key).split("+")]
+            axes.append([{n: v for n in names} for v in values])
+    if not axes:
+        return []
+    points = [dict(kv for part in combo for kv in part.items()) for combo in itertools.product(*axes)]
+    seen = {}
+    for pt in points:
+        seen.setdefault(sweep_name(pt), pt)
+    return list(seen.values())
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def sweep_name(point: dict) -> str:
+    """A folder / file name for one grid point: ``w_bits-3_a_bits-3_use_cam-False``."""
+    import re
+
+    name = "_".join(f"{k}-{_fmt(v)}" for k, v in point.items()) or "defaults"
+    return re.sub(r"[^A-Za-z0-9_.,+=-]", "", name)
+
+
+def collect_sweep(out: Path, points: list) -> list:
+    """One row per grid point from ``out/<sweep_name>/summary.json`` (what notebook 07 writes): the swept
+    values, seeds, FP, RTN, final top-1 mean and sample std over the seeds, drop from FP, and the result
+    checks that did not hold (``warnings``). A point without a summary gets ``status`` "failed"."""
+    rows = []
+    for pt in points:
+        name = sweep_name(pt)
+        f = Path(out) / name / "summary.json"
+        row = dict(pt, run=name)
+        if not f.is_file():
+            rows.append(dict(row, status="failed"))
+            continue
+        s = json.loads(f.read_text())
+        row.update(status="ok", seeds=s["seeds"], fp_top1=s["fp_top1"], rtn_top1_mean=s["rtn_top1_mean"],
+                   final_top1_mean=s["final_top1_mean"], final_top1_std=s["final_top1_std"], final_top1=s["final_top1"],
+                   drop_from_fp=s["drop_from_fp"], warnings=s.get("warnings", []), eval_images=s.get("eval_images"),
+                   preset=s.get("preset"))
+        rows.append(row)
+    return rows
+
+
+def sweep_table(rows: list, keys: list) -> str:
+    """The sweep's markdown table: swept values, final top-1 (mean +- sample std over seeds), RTN, drop from FP,
+    and how many result checks did not hold."""
+    from .plotting import markdown_table
+
+    table = []
+    for r in rows:
+        t = {k: _fmt(r.get(k)) for k in keys}
+        if r["status"] != "ok":
+            t.update({"seeds": "", "final top-1": "FAILED (see the executed notebook)", "RTN": "", "drop from FP": "", "warnings": ""})
+        else:
+            n = len(r["seeds"])
+            t.update({"seeds": _fmt(r["seeds"]),
+                      "final top-1": f"{r['final_top1_mean']:.2f} ± {r['final_top1_std']:.2f}" if n > 1 else f"{r['final_top1_mean']:.2f} (1 seed)",
+                      "RTN": f"{r['rtn_top1_mean']:.2f}", "drop from FP": f"{r['drop_from_fp']:.2f}",
+                      "warnings": "; ".join(r["warnings"]) or "none"})
+        table.append(t)
+    return markdown_table(table)
+
+
+def run_sweep(path: Path, out: Path, points: list, fixed: dict | None = None, smoke: bool = False,
+              timeout: int | None = None) -> tuple:
+    """Execute ``path`` (notebook 07 or any notebook that takes ``out_dir`` and writes ``summary.json``) once per
+    grid point with papermill: ``out/<name>.ipynb`` (the executed notebook) and ``out/<name>/`` (its runs and
+    ``summary.json``); then ``out/sweep.md`` (table), ``out/sweep.json`` (rows) and ``out/sweep.png`` (plot).
+    Returns ``(rows, failed names)``; a failed point is reported and the sweep goes on."""
+    from . import plotting
+
+    if "out_dir" not in notebook_parameters(path):
+        raise ValueError(f"{path.name} takes no out_dir parameter: a sweep needs a notebook that writes "
+                         f"out_dir/summary.json (notebooks/07_reproduce.ipynb)")
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    keys = list(dict.fromkeys(k for pt in points for k in pt))
+    failed = []
+    for i, pt in enumerate(points, 1):
+        name = sweep_name(pt)
+        params = dict(fixed or {}, **pt, out_dir=str(out / name))
+        try:
+            sec = execute(path, out / f"{name}.ipynb", smoke=smoke, parameters=params, timeout=timeout)
+        except Exception as e:
+            print(f"FAILED [{i}/{len(points)}] {name}: {_error_line(e)}", file=sys.stderr, flush=True)
+            failed.append(name)
+            continue
+        print(f"ok [{i}/{len(points)}] {name} in {sec:.0f} s -> {out / name}.ipynb", flush=True)
+    rows = collect_sweep(out, points)
+    table = sweep_table(rows, keys)
+    fixed_txt = ", ".join(f"{k}={v!r}" for k, v in (fixed or {}).items()) or "the notebook's defaults"
+    (out / "sweep.md").write_text(f"# Sweep of {path.name}\n\nFixed: {fixed_txt}. Final-epoch top-1 %, mean ± sample "
+                                  f"std over the seeds.\n\n{table}\n\n![sweep](sweep.png)\n")
+    (out / "sweep.json").write_text(json.dumps(dict(notebook=path.name, fixed=fixed or {}, keys=keys, rows=rows), indent=2, default=str))
+    ok = [r for r in rows if r["status"] == "ok"]
+    if ok:
+        fig = plotting.sweep_figure(ok, keys, title=f"{path.stem}: {len(ok)} settings")
+        fig.savefig(out / "sweep.png", bbox_inches="tight")
+        plotting.close(fig)
+    return rows, failed
+
+
+def _error_line(e: Exception) -> str:
+    """One line for a failed notebook: the error raised inside it (papermill's ename: evalue), else the exception."""
+    if getattr(e, "ename", None):
+        return f"{e.ename}: {e.evalue}"
+    return f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m synq_nb.notebooks_run", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="outputs/notebooks", help="folder for the executed notebooks")
+    p = argparse.ArgumentParser(
+        prog="python -m synq_nb.notebooks_run", description=__doc__.split("\n\n")[0],
+        epilog="examples:\n"
+               "  python -m synq_nb.notebooks_run --only 07 --out outputs/07_w3a3.ipynb -p w_bits 3 -p a_bits 3 -y 'seeds: [0, 1]'\n"
+               "  python -m synq_nb.notebooks_run --only 07 --out outputs/sweep -p preset smoke \\\n"
+               "      --sweep 'w_bits+a_bits: [4, 3]' --sweep 'use_cam: [true, false]' -y 'seeds: [0, 1]'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="outputs/notebooks",
+                   help="folder for the executed notebooks (created); with one notebook also a file NAME.ipynb")
     p.add_argument("--smoke", action="store_true", help="small settings (SYNQ_SMOKE=1), as in the tests")
     p.add_argument("--only", nargs="*", default=None, help="notebook prefixes, e.g. --only 02 05")
     p.add_argument("--inplace", action="store_true", help="write the executed notebooks over notebooks/*.ipynb")
     p.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                   help="a notebook parameter, as papermill's -p (True/False/None, numbers, else text)")
+    p.add_argument("-y", "--yaml", action="append", default=[], metavar="YAML",
+                   help="parameters as YAML, as papermill's -y, e.g. -y 'seeds: [0, 1, 2]'")
+    p.add_argument("--sweep", action="append", default=[], metavar="'NAME: [v1, v2]'",
+                   help="run one notebook (--only 07) once per combination; NAME+OTHER sets both; "
+                        "writes OUT/sweep.md, sweep.json, sweep.png")
     args = p.parse_args(argv)
     if args.smoke and args.inplace:
         p.error("--inplace keeps the reader's settings: do not combine it with --smoke")
+    import yaml
+
+    params = {name: _resolve_type(value) for name, value in args.parameter}
+    for y in args.yaml:
+        try:
+            d = yaml.safe_load(y)
+        except yaml.YAMLError as e:
+            p.error(f"-y {y!r} is not YAML: {e}")
+        if not isinstance(d, dict):
+            p.error(f"-y {y!r}: want 'NAME: VALUE', e.g. -y 'seeds: [0, 1]'")
+        params.update(d)
+    if isinstance(params.get("out_dir"), str) and params["out_dir"]:
+        params["out_dir"] = str(Path(params["out_dir"]).resolve())  # relative to where the command runs, as papermill's
+    if (params or args.sweep) and args.inplace:
+        p.error("--inplace refreshes the committed notebooks at the reader's settings: no -p / -y / --sweep")
     paths = notebooks(args.only)
     if not paths:
         print(f"no notebooks match {args.only} in {NOTEBOOK_DIR}", file=sys.stderr)
         return 2
+    as_file = Path(args.out).suffix == ".ipynb"
+    if (as_file or args.sweep) and len(paths) != 1:
+        p.error(f"{'--sweep' if args.sweep else '--out NAME.ipynb'} runs one notebook: pick it with --only "
+                f"(now {len(paths)}: {', '.join(x.name for x in paths)})")
+    if args.sweep:
+        try:
+            points = parse_sweep(args.sweep)
+            rows, failed = run_sweep(paths[0], Path(args.out), points, fixed=params, smoke=args.smoke, timeout=args.timeout)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(sweep_table(rows, list(dict.fromkeys(k for pt in points for k in pt))))
+        print(f"sweep: {len(rows) - len(failed)} of {len(rows)} settings ran -> {Path(args.out) / 'sweep.md'}, sweep.png, sweep.json",
+              flush=True)
+        return 1 if failed else 0
     failed = []
     for path in paths:
-        out = path if args.inplace else Path(args.out) / path.name
-        tmp = Path(args.out) / path.name  # with --inplace, copied over the notebook once it succeeded
+        out = path if args.inplace else Path(args.out) if as_file else Path(args.out) / path.name
+        tmp = Path(args.out) if as_file else Path(args.out) / path.name  # --inplace: copied over the notebook once it succeeded
         try:
-            sec = execute(path, tmp, smoke=args.smoke, timeout=args.timeout)
+            sec = execute(path, tmp, smoke=args.smoke, parameters=params, timeout=args.timeout)
         except Exception as e:  # report and go on with the next notebook
-            print(f"FAILED {path.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", file=sys.stderr)
+            print(f"FAILED {path.name}: {_error_line(e)}", file=sys.stderr)
             failed.append(path.name)
             continue
         if args.inplace:
@@ -389,7 +598,6 @@ def main(argv=None) -> int:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

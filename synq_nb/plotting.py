@@ -980,6 +980,44 @@ def weight_code_changes(before: nn.Module, after: nn.Module) -> dict:
     return out
 
 # ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
+def sweep_figure(rows: list, keys: list, title: str = "sweep") -> Figure:
+    """A parameter sweep (``python -m synq_nb.notebooks_run --sweep``): one bar per setting, grouped by the
+    first swept parameter (and those swept together with it, e.g. ``w_bits+a_bits``), with the final top-1
+    mean and its sample std over seeds (error bar), the RTN accuracy of the same setting (black tick) and the
+    teacher's FP accuracy (dashed line). ``rows``: dicts with the swept keys, ``final_top1_mean``,
+    ``final_top1_std``, ``rtn_top1_mean``, ``fp_top1`` (as :func:`synq_nb.notebooks_run.collect_sweep` gives)."""
+    def fmt(k, v):
+        v = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+        return str(v) if isinstance(v, str) else f"{k}={v}"
+
+    def partition(k):  # which rows share a value of k
+        vals = [fmt(k, r.get(k)) for r in rows]
+        return frozenset(frozenset(i for i, x in enumerate(vals) if x == v) for v in set(vals))
+
+    # the group: the first key and the keys swept together with it (w_bits+a_bits); the bars: the other keys
+    tied = [k for k in keys if partition(k) == partition(keys[0])] if keys else []
+    rest = [k for k in keys if k not in tied]
+    group_of = lambda r: " ".join(fmt(k, r.get(k)) for k in tied)  # noqa: E731
+    series_of = lambda r: " ".join(fmt(k, r.get(k)) for k in rest)  # noqa: E731
+    groups = list(dict.fromkeys(group_of(r) for r in rows))
+    series = list(dict.fromkeys(series_of(r) for r in rows))
+    fig = _figure(max(5.0, 1.1 * len(groups) * len(series) + 2), 3.6)
+    ax = fig.subplots()
+    width = 0.8 / len(series)
+    for j, s in enumerate(series):
+        pts = [(groups.index(group_of(r)) + (j - (len(series) - 1) / 2) * width, r) for r in rows if series_of(r) == s]
+        xs = [x for x, _ in pts]
+        ax.bar(xs, [r["final_top1_mean"] for _, r in pts], width * 0.9, label=s or "final top-1",
+               yerr=[r.get("final_top1_std") or 0.0 for _, r in pts], capsize=4, error_kw=dict(ecolor="dimgray", lw=1))
+        ax.scatter(xs, [r.get("rtn_top1_mean") for _, r in pts], marker="_", s=600, linewidths=2.5, color="black", zorder=3,
+                   label="RTN (no fine-tuning)" if j == 0 else None)
+    fps = [r["fp_top1"] for r in rows if r.get("fp_top1") is not None]
+    if fps:
+        ax.axhline(max(fps), ls="--", color="gray", lw=1, label="full precision")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set(ylabel="final top-1 (%), mean ± std", title=title, ylim=(0, 100))
+    ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=min(3, len(series) + 2), frameon=False)
+    return fig
 def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablation across seeds",
                          ylabel: str = "final top-1 (%)") -> Figure:
     """Left: every combination's final top-1, one marker per seed (a thin line joins the runs of one seed),
