@@ -436,16 +436,17 @@ def sweep_name(point: dict) -> str:
     return re.sub(r"[^A-Za-z0-9_.,+=-]", "", name)
 
 
-def collect_sweep(out: Path, points: list) -> list:
+def collect_sweep(out: Path, points: list, failed=()) -> list:
     """One row per grid point from ``out/<sweep_name>/summary.json`` (what notebook 07 writes): the swept
     values, seeds, FP, RTN, final top-1 mean and sample std over the seeds, drop from FP, and the result
-    checks that did not hold (``warnings``). A point without a summary gets ``status`` "failed"."""
+    checks that did not hold (``warnings``). A point without a summary, or named in ``failed`` (its notebook
+    raised after writing one), gets ``status`` "failed"."""
     rows = []
     for pt in points:
         name = sweep_name(pt)
         f = Path(out) / name / "summary.json"
         row = dict(pt, run=name)
-        if not f.is_file():
+        if name in failed or not f.is_file():
             rows.append(dict(row, status="failed"))
             continue
         s = json.loads(f.read_text())
@@ -502,7 +503,7 @@ def run_sweep(path: Path, out: Path, points: list, fixed: dict | None = None, sm
             failed.append(name)
             continue
         print(f"ok [{i}/{len(points)}] {name} in {sec:.0f} s -> {out / name}.ipynb", flush=True)
-    rows = collect_sweep(out, points)
+    rows = collect_sweep(out, points, failed)
     table = sweep_table(rows, keys)
     fixed_txt = ", ".join(f"{k}={v!r}" for k, v in (fixed or {}).items()) or "the notebook's defaults"
     (out / "sweep.md").write_text(f"# Sweep of {path.name}\n\nFixed: {fixed_txt}. Final-epoch top-1 %, mean ± sample "

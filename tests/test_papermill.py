@@ -140,6 +140,8 @@ def test_sweep_table_and_figure_from_the_summaries(tmp_path):
     _fake_summary(tmp_path / nr.sweep_name(pts[2]), [60.0], 61.0, warnings=["fine-tuning beats RTN (seed 0: RTN 61.00, final 60.00)"])
     rows = nr.collect_sweep(tmp_path, pts)  # pts[3] has no summary: a failed run
     assert [r["status"] for r in rows] == ["ok", "ok", "ok", "failed"]
+    # a notebook that raised after writing its summary counts as failed
+    assert [r["status"] for r in nr.collect_sweep(tmp_path, pts, failed=[nr.sweep_name(pts[1])])] == ["ok", "failed", "ok", "failed"]
     assert rows[0]["final_top1_mean"] == 89.0 and rows[0]["final_top1_std"] == 1.0
     table = nr.sweep_table(rows, ["w_bits", "a_bits", "use_cam"])
     lines = table.splitlines()
