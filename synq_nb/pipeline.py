@@ -45,6 +45,14 @@ def real_training_set(cfg: SynQConfig, info) -> SyntheticSet:
     return SyntheticSet(train.images[idx], train.labels[idx], settings=dict(real=True, num_images=len(idx)))
 
 
+def synthetic_set(cfg: SynQConfig, teacher, progress: bool = True) -> SyntheticSet:
+    """The synthetic set of ``cfg`` (from the cache when it was made before): what run_experiment uses,
+    so that a script can make the sets of several runs ahead of them (benchmarks/gpu_run.sh)."""
+    return synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
+                      cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress,
+                      bf16=bool(cfg.extra.get("bf16", False)))
+
+
 def write_json(obj, path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -100,9 +108,7 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     if synthetic is None and cfg.train_data == "real":
         synthetic = real_training_set(cfg, info)
     elif synthetic is None:
-        synthetic = synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
-                               cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress,
-                               bf16=bool(cfg.extra.get("bf16", False)))
+        synthetic = synthetic_set(cfg, teacher, progress)
     times["synthesis"] = time.perf_counter() - t
     t = time.perf_counter()
     student = quantize_model(teacher, cfg.w_bits, cfg.a_bits)
