@@ -1,6 +1,7 @@
 """Cost of SynQ's fine-tuning iteration vs the baseline's (KD + CE), and peak memory.
 
     python benchmarks/cost.py --device cpu --out results/cost_cpu.json
+    python benchmarks/cost.py --device all --out results/cost.json   # results/cost_cpu.json and, with CUDA, cost_cuda.json
 
 Times one full iteration (filter + teacher forward + student forward/backward + SGD step) of the
 quantized ResNet-20 W4A4 student, median of --iters iterations after --warmup, for the baseline and
@@ -44,7 +45,8 @@ def timed_iterations(step, opt, x, y, n, device):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ... or 'all': the CPU and, when there is one, "
+                   "the GPU, each written to OUT with the device in its name (cost_cpu.json, cost_cuda.json)")
     p.add_argument("--model", default="resnet20_cifar10_akamaster")
     p.add_argument("--batch-sizes", default="128,256")
     p.add_argument("--iters", type=int, default=50)
@@ -53,6 +55,14 @@ def main(argv=None):
     p.add_argument("--synth-iters", type=int, default=0, help="also time this many synthesis iterations at batch 256")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
+    if args.device == "all":  # one JSON per device, in the format make_tables.py reads
+        out = Path(args.out)
+        for dev in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+            main([a for a in (argv if argv is not None else sys.argv[1:])] + ["--device", dev, "--out",
+                 str(out.with_name(f"{out.stem.removesuffix('_all')}_{dev}{out.suffix}"))])
+        if not torch.cuda.is_available():
+            print("no CUDA device: only the CPU figures were measured", flush=True)
+        return
     device = get_device(None if args.device == "auto" else args.device)
     torch.manual_seed(0)
     teacher = load_teacher(args.model, device=device)
