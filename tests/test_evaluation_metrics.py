@@ -100,3 +100,97 @@ def test_per_class_accuracy_and_agreement_by_hand():
     assert 0 < agree < 100
     assert agreement(a, b, ds, batch_size=4) == pytest.approx(agree)
     assert agreement(a, a, ds) == 100.0
+
+
+def test_per_class_from_logits_edge_classes():
+    from synq_nb.evaluation import per_class_from_logits
+
+    logits = torch.tensor([[5.0, 0, 0, 0], [0, 5.0, 0, 0], [5.0, 0, 0, 0], [0, 0, 5.0, 0]])
+    labels = torch.tensor([0, 1, 1, 2])  # class 2 has a single image, class 3 (the last) none
+    got = per_class_from_logits(logits, labels)
+    assert got.tolist() == pytest.approx([100.0, 50.0, 100.0, 0.0])
+
+
+def test_agreement_from_logits_needs_the_same_images():
+    from synq_nb.evaluation import agreement_from_logits
+
+    a = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    b = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    assert agreement_from_logits(a, b) == pytest.approx(200 / 3)
+    with pytest.raises(ValueError, match=r"agreement needs logits of the same images: shapes \(3, 2\) and \(2, 2\) differ"):
+        agreement_from_logits(a, b[:2])
+
+
+def test_evaluate_message_and_extra_dataset_tensors():
+    model = tiny_teacher(seed=1)
+    x, y = tiny_images(n=9, seed=8)
+    ds3 = torch.utils.data.TensorDataset(x, y, torch.arange(9))  # a third tensor (e.g. indices) is ignored
+    assert evaluate(model, ds3, batch_size=4) == evaluate(model, torch.utils.data.TensorDataset(x, y))
+    x[4] = float("inf")
+    with pytest.raises(FloatingPointError, match=r"^the model produced non-finite outputs on the evaluation set$"):
+        evaluate(model, torch.utils.data.TensorDataset(x, y))
+
+
+class FakeRanks:
+    """synq_nb.distributed faked in one process: ``rank`` of ``world`` ranks, the collectives answered with the
+    other ranks' contributions recorded beforehand (run the ranks from the last to the first)."""
+
+    def __init__(self, monkeypatch, world, rank, others):
+        import synq_nb.distributed as D
+
+        self.others, self.rank, self.world = others, rank, world
+        n_calls = {"reduce": 0, "gather": 0}
+
+        def shard_range(n):
+            base, extra = divmod(n, world)
+            start = rank * base + min(rank, extra)
+            return start, start + base + (rank < extra)
+
+        def all_reduce_mean(t):
+            i = n_calls["reduce"]
+            n_calls["reduce"] += 1
+            others.setdefault(("reduce", i), {})[rank] = t.clone()
+            return torch.stack(list(others[("reduce", i)].values())).mean(0) if rank == 0 else t
+
+        def all_gather_cat(t):
+            i = n_calls["gather"]
+            n_calls["gather"] += 1
+            others.setdefault(("gather", i), {})[rank] = t.clone()
+            parts = others[("gather", i)]
+            return torch.cat([parts[r] for r in sorted(parts)]) if rank == 0 else t
+
+        for name, fn in dict(is_distributed=lambda: True, world_size=lambda: world, rank=lambda: rank,
+                             is_main=lambda: rank == 0, shard_range=shard_range, all_reduce_mean=all_reduce_mean,
+                             all_gather_cat=all_gather_cat).items():
+            monkeypatch.setattr(D, name, fn)
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_sharded_evaluation_gathers_the_one_process_numbers(monkeypatch, world):
+    """evaluate() under torchrun, with the collectives faked in one process: each rank predicts its shard (an
+    uneven split), rank 0 gathers the hits in order and reports exactly the one-process top-k."""
+    model = tiny_teacher(seed=2)
+    x, y = tiny_images(n=11, seed=9)
+    y = y.roll(1)
+    ds = torch.utils.data.TensorDataset(x, y)
+    want = evaluate(model, ds, topk=(1, 2, 4))
+    assert 0 < want["top1"] < want["top2"] < want["top4"] < 100
+    shared = {}
+    for rank in reversed(range(world)):
+        with monkeypatch.context() as mp:
+            FakeRanks(mp, world, rank, shared)
+            got = evaluate(model, ds, batch_size=2, topk=(1, 2, 4))
+    assert got == pytest.approx(want)
+    # a non-finite output on any rank's shard is an error on rank 0
+    x_bad = x.clone()
+    x_bad[-1] = float("nan")  # in the last rank's shard
+    shared = {}
+    with pytest.raises(FloatingPointError, match=r"^the model produced non-finite outputs on the evaluation set$"):
+        for rank in reversed(range(world)):
+            with monkeypatch.context() as mp:
+                FakeRanks(mp, world, rank, shared)
+                try:
+                    evaluate(model, torch.utils.data.TensorDataset(x_bad, y), topk=(1,))
+                except FloatingPointError:
+                    if rank == 0:
+                        raise

@@ -373,3 +373,50 @@ def test_finetune_labels_come_from_the_same_images(monkeypatch):
         for xi, yi in zip(x, y):
             (i,) = [j for j in range(10) if torch.equal(images[j], xi)]
             assert labels[i] == yi
+
+
+def _crop_of(out, h):
+    """Read the crop back from an augmented coordinate image (channel 0 = row index, 1 = column index, 2 = 7):
+    bilinear resizing (align_corners=False) maps output row k to source row i + (k + 0.5) * ch / h - 0.5, so in
+    the interior the ramp's slope is ch / h and its offset gives i. Returns (ch, i, cw, j, flipped)."""
+    rows, cols = out[0, 0, :, 0].double(), out[0, 1, 0, :].double()
+    flipped = bool(cols[-2] < cols[1])
+    if flipped:
+        cols = cols.flip(0)
+    ch, cw = float(rows[h - 3] - rows[2]) / (h - 5) * h, float(cols[h - 3] - cols[2]) / (h - 5) * h
+    i = float(rows[2]) - 2.5 * ch / h + 0.5
+    j = float(cols[2]) - 2.5 * cw / h + 0.5
+    return ch, i, cw, j, flipped
+
+
+def test_synthesis_augmentation_is_a_random_resized_crop_and_flip():
+    """synthesis._augment (ImageNet teachers): one crop of scale 0.4-1 (side sqrt(scale) of the image) at a random
+    position, resized back to the full size, then a horizontal flip with probability 1/2, from its own generator."""
+    from synq_nb.synthesis import _augment
+
+    h = 16
+    r = torch.arange(h, dtype=torch.float32)
+    x = torch.stack([r[:, None].expand(h, h), r[None, :].expand(h, h), torch.full((h, h), 7.0)])[None]
+    sides, starts, flips = [], [], []
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(300):
+        out = _augment(x, gen)
+        assert out.shape == x.shape and torch.all(out[0, 2] == 7.0)  # channels stay in place
+        ch, i, cw, j, flipped = _crop_of(out, h)
+        assert ch == pytest.approx(round(ch), abs=1e-3) and cw == pytest.approx(ch, abs=1e-3)  # square, whole pixels
+        ch, i, j = round(ch), round(i), round(j)
+        assert int(h * 0.4**0.5) <= ch <= h
+        assert 0 <= i <= h - ch and 0 <= j <= h - ch  # inside the image
+        rows = out[0, 0, 2:h - 2, 0]
+        assert (rows[1:] >= rows[:-1]).all()  # never flipped vertically
+        sides.append(ch)
+        starts += [i, j]
+        flips.append(flipped)
+    assert min(sides) <= int(h * 0.45**0.5) and max(sides) >= h - 1  # the whole range of scales is drawn
+    assert 0 in starts and 0.35 < sum(flips) / len(flips) < 0.65
+    # the draws come from the generator alone, not from torch's global random state
+    torch.manual_seed(1)
+    a = _augment(x, torch.Generator().manual_seed(5))
+    torch.manual_seed(2)
+    b = _augment(x, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)

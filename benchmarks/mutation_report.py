@@ -1,0 +1,136 @@
+"""Summarise a finished `mutmut run` (see `make mutants`) into results/mutation.json.
+
+Reads mutmut's verdicts (`mutmut results --all true`) and, for every mutant not killed, its diff
+(`mutmut show`). Survivors that are equivalent to the original program (no test can tell them apart) are
+recognised from benchmarks/mutation_equivalent.json (module, function, the removed and the added line, and the
+reason) and counted out of the score:
+
+    score = killed / (all mutants - equivalent survivors),   a timeout counts as killed (the tests did not pass).
+
+Run from the repository root, after `mutmut run`:  python benchmarks/mutation_report.py --out results/mutation.json
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENT = Path(__file__).with_name("mutation_equivalent.json")
+KILLED = {"killed", "timeout"}
+
+
+def _mutmut(*args) -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "mutmut"]
+    out = subprocess.run(cmd + list(args), cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"mutmut {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
+    return out.stdout
+
+
+def parse_results(text: str) -> dict:
+    status = {}
+    for line in text.splitlines():
+        m = re.match(r"^\s+(\S+): (.+)$", line)
+        if m:
+            status[m.group(1)] = m.group(2).strip()
+    if not status:
+        raise SystemExit("mutmut reported no mutants: run `mutmut run` (make mutants) first")
+    return status
+
+
+def split_name(name: str):
+    """'synq_nb.losses.x_kd_loss__mutmut_3' -> ('synq_nb.losses', 'kd_loss');
+    'synq_nb.finetune.xǁSynQStepǁ__call____mutmut_2' -> ('synq_nb.finetune', 'SynQStep.__call__')."""
+    base = name.rsplit("__mutmut_", 1)[0]
+    module, _, func = base.rpartition(".x")
+    if not module:  # a dotted class method name
+        module, func = base.split(".x", 1)
+    func = func.strip("ǁ").replace("ǁ", ".")
+    return module, func
+
+
+def changed_lines(diff: str):
+    removed = [l[1:].strip() for l in diff.splitlines() if l.startswith("-") and not l.startswith("---")]
+    added = [l[1:].strip() for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++")]
+    return removed, added
+
+
+def load_equivalent() -> list:
+    return json.loads(EQUIVALENT.read_text())["equivalent"] if EQUIVALENT.is_file() else []
+
+
+def find_reason(module, func, removed, added, table):
+    for e in table:
+        if e["module"] == module and e["function"] == func and e["removed"] == " ".join(removed) \
+                and e["added"] == " ".join(added):
+            return e["reason"]
+    return None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="results/mutation.json")
+    ap.add_argument("--seconds", type=float, default=None, help="wall time of `mutmut run` (default: mutants/run_seconds)")
+    args = ap.parse_args(argv)
+
+    status = parse_results(_mutmut("results", "--all", "true"))
+    table = load_equivalent()
+    survivors, per_module = [], collections.defaultdict(collections.Counter)
+    n_equiv = 0
+    for name, st in sorted(status.items()):
+        module, func = split_name(name)
+        per_module[module][st] += 1
+        if st in KILLED:
+            continue
+        diff = _mutmut("show", name)
+        removed, added = changed_lines(diff)
+        reason = find_reason(module, func, removed, added, table) if st == "survived" else None
+        n_equiv += reason is not None
+        if reason is not None:
+            per_module[module]["equivalent"] += 1
+        survivors.append(dict(name=name, status=st, module=module, function=func, removed=removed, added=added,
+                              equivalent=reason is not None, reason=reason))
+    total = len(status)
+    killed = sum(st in KILLED for st in status.values())
+    counts = collections.Counter(status.values())
+    seconds = args.seconds
+    timing = ROOT / "mutants" / "run_seconds"
+    if seconds is None and timing.is_file():
+        seconds = float(timing.read_text().strip())
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    out = dict(
+        tool="mutmut", version=importlib.metadata.version("mutmut"), command="make mutants",
+        date=datetime.date.today().isoformat(),
+        machine=f"{platform.machine()} CPU, {os.cpu_count()} cores (shared), OMP_NUM_THREADS=1, mutmut --max-children 2",
+        run_seconds=seconds,
+        modules=cfg["only_mutate"], excluded_patterns=cfg.get("do_not_mutate_patterns", []),
+        tests=[a for a in cfg["pytest_add_cli_args_test_selection"] if a.startswith("tests/") and "::" not in a],
+        deselected=[a for a in cfg["pytest_add_cli_args_test_selection"] if "::" in a],
+        mutants=total, counts=dict(counts), killed=killed, equivalent=n_equiv,
+        not_killed_non_equivalent=total - killed - n_equiv,
+        score=round(killed / max(1, total - n_equiv), 4),
+        score_raw=round(killed / max(1, total), 4),
+        per_module={m: dict(c) for m, c in sorted(per_module.items())},
+        survivors=survivors,
+    )
+    path = ROOT / args.out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    print(f"{total} mutants: {killed} killed, {n_equiv} equivalent, {out['not_killed_non_equivalent']} not killed; "
+          f"score {100 * out['score']:.1f} % of non-equivalent mutants ({100 * out['score_raw']:.1f} % raw) -> {path}")
+
+
+if __name__ == "__main__":
+    main()
