@@ -53,13 +53,16 @@ _KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell
   return !!(w && w.context && w.context.isReady && k && k.status === 'idle'); }"""
 
 _RUN_STATE = """() => { const w = window.jupyterapp.shell.currentWidget; const k = w.sessionContext.session.kernel;
-  let queued = 0;
+  let queued = 0, unrun = 0, errors = 0;
   for (const c of w.content.widgets) {
     if (c.model.type !== 'code') continue;
     const p = c.node.querySelector('.jp-InputPrompt');
     if (p && p.textContent.includes('*')) queued++;
+    if (c.model.sharedModel.getSource().trim() && c.model.executionCount === null) unrun++;
+    const o = c.model.outputs;
+    for (let i = 0; i < o.length; i++) if (o.get(i).type === 'error') errors++;
   }
-  return {status: k ? k.status : 'dead', queued: queued}; }"""
+  return {status: k ? k.status : 'dead', queued: queued, unrun: unrun, errors: errors}; }"""
 
 # widget outputs of the notebook: rendered views, and those that show an error instead
 _WIDGET_OUTPUTS = """() => {
@@ -224,8 +227,9 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
     try:
         page.goto(f"{lab['base']}/lab/tree/notebooks/{path.name}?token={lab['token']}&reset", timeout=120_000)
         page.wait_for_function(_KERNEL_IDLE, timeout=180_000, polling=500)
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # finished: kernel idle and no cell waiting ([*]) on two polls in a row
+        # not awaited (the command's promise settles when the last cell has run): the loop below keeps the time limit
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
+        # finished: kernel idle, no cell waiting ([*]) and every cell run (or one failed), on two polls in a row
         deadline, calm = time.monotonic() + RUN_TIMEOUT_S, 0
         while calm < 2:
             if time.monotonic() > deadline:
@@ -234,7 +238,8 @@ def test_notebook_runs_in_jupyterlab(path, lab, browser):
             page.wait_for_timeout(1000)
             state = page.evaluate(_RUN_STATE)
             assert state["status"] not in ("dead", "unknown"), f"{path.name}: kernel {state['status']}\n{lab['log']()}"
-            calm = calm + 1 if state["status"] == "idle" and state["queued"] == 0 else 0
+            done = state["status"] == "idle" and state["queued"] == 0 and (state["unrun"] == 0 or state["errors"] > 0)
+            calm = calm + 1 if done else 0
         run_s = time.monotonic() - t0
         nb = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.toJSON()")
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
