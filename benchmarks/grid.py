@@ -101,7 +101,12 @@ def find_same_run(overrides, out_root: Path):
 
 def run_one(name, set_name, overrides, out_root: Path, device):
     dest = out_root / set_name / f"{name}.json"
-    if dest.is_file():
+    if dest.is_file():  # reused only when it holds this run's settings (another --preset must not mix in)
+        have, want = effective(json.loads(dest.read_text()).get("config", {})), effective(run_config(overrides))
+        if have != want:
+            diff = "; ".join(f"{k}: {have.get(k)!r} there, {want.get(k)!r} now"
+                             for k in sorted(set(have) | set(want)) if have.get(k) != want.get(k))
+            return name, f"FAILED: {dest} holds a run with other settings ({diff}): choose another --out", 0.0
         return name, "cached", 0.0
     same, res = find_same_run(overrides, out_root)
     if same is not None:  # e.g. the ablation's all-on run is the main table's SynQ seed 0

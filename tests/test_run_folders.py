@@ -119,3 +119,24 @@ def test_synthetic_cache_is_keyed_by_its_settings(teacher, tmp_path):
     d["settings"] = dict(d["settings"], iters=999)
     torch.save(d, f)
     assert not synthesize(teacher, seed=0, **kw).from_cache
+
+
+def test_grid_reuses_a_result_only_with_the_same_settings(tmp_path, monkeypatch):
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("grid_for_run_folders", REPO / "benchmarks" / "grid.py")
+    grid = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grid)
+    monkeypatch.setattr(grid.subprocess, "run", lambda *a, **k: pytest.fail("no run should start"))
+    (name, set_name, cpu), = [r for r in grid.experiments(["main"], "cpu", "resnet20_cifar10_akamaster")
+                              if r[0] == "w4a4_synq_s0"]
+    dest = tmp_path / set_name / f"{name}.json"
+    dest.parent.mkdir()
+    dest.write_text(json.dumps(dict(config=dict(grid.run_config(cpu), device="cpu"), final_top1=88.0)))
+    assert grid.run_one(name, set_name, cpu, tmp_path, "cuda")[1] == "cached"  # the device does not matter
+    paper = dict(cpu, preset="paper")  # the same name under another preset: refused, not reused
+    msg = grid.run_one(name, set_name, paper, tmp_path, "cpu")[1]
+    assert msg.startswith("FAILED: ") and str(dest) in msg and "preset: 'cpu' there, 'paper' now" in msg
+    assert "num_images: 1024 there, 5120 now" in msg
