@@ -46,14 +46,13 @@ test-browser: $(STAMP)
 
 # Mutation testing, a benchmark (not part of `make test`): mutmut 3 ([tool.mutmut] in pyproject.toml) mutates the
 # functions named in MUTANTS_SCOPE (the science of synthesis, quantization, filtering, cam, losses, finetune and
-# evaluation; not the run-folder bookkeeping) one change at a time in a copy under mutants/, runs the fast tests that
-# cover each mutated function, and benchmarks/mutation_report.py writes the score and every surviving mutant (with
-# the reason where it is equivalent) to results/mutation.json. Run time on this shared 2-core CPU: results/MUTATION.md.
+# evaluation; not the loops of synthesize/finetune: results/MUTATION.md) one change at a time in a copy under mutants/,
+# runs the fast tests that cover each mutated function, and benchmarks/mutation_report.py writes the score and every
+# surviving mutant (with the reason where it is equivalent) to results/mutation.json. Run time: results/MUTATION.md.
 MUTANTS_SCOPE ?= "synq_nb.losses.*" "synq_nb.filtering.*" "synq_nb.cam.*" "synq_nb.quantization.*" \
 	"synq_nb.evaluation.*" "synq_nb.synthesis.x*BNStatsLoss*" "synq_nb.synthesis.x_bn_stats_loss__*" \
-	"synq_nb.synthesis.x_hard_sample_il__*" "synq_nb.synthesis.x__augment__*" "synq_nb.synthesis.x_synthesize__*" \
-	"synq_nb.finetune.x_augment_batch__*" "synq_nb.finetune.x__lr_factor__*" "synq_nb.finetune.x*SynQStep*" \
-	"synq_nb.finetune.x_finetune__*"
+	"synq_nb.synthesis.x_hard_sample_il__*" "synq_nb.synthesis.x__augment__*" "synq_nb.finetune.x_augment_batch__*" \
+	"synq_nb.finetune.x__lr_factor__*" "synq_nb.finetune.x*SynQStep*"
 mutants: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[mutation]"
 	rm -rf mutants

@@ -172,18 +172,27 @@ def test_sharded_evaluation_gathers_the_one_process_numbers(monkeypatch, world):
     model = tiny_teacher(seed=2)
     x, y = tiny_images(n=11, seed=9)
     y = y.roll(1)
-    ds = torch.utils.data.TensorDataset(x, y)
-    want = evaluate(model, ds, topk=(1, 2, 4))
-    assert 0 < want["top1"] < want["top2"] < want["top4"] < 100
-    shared = {}
-    for rank in reversed(range(world)):
-        with monkeypatch.context() as mp:
-            FakeRanks(mp, world, rank, shared)
-            got = evaluate(model, ds, batch_size=2, topk=(1, 2, 4))
-    assert got == pytest.approx(want)
+    seen = []
+    model.register_forward_pre_hook(lambda m, inp: seen.append(inp[0].detach().clone()))
+    for ds in (torch.utils.data.TensorDataset(x, y), _MapStyle(x, y)):
+        want = evaluate(model, ds, topk=(1, 2, 4))
+        assert 0 < want["top1"] < want["top2"] < want["top4"] < 100
+        shared = {}
+        shards = []
+        for rank in reversed(range(world)):
+            with monkeypatch.context() as mp:
+                FakeRanks(mp, world, rank, shared)
+                seen.clear()
+                got = evaluate(model, ds, batch_size=2, topk=(1, 2, 4))
+                shards.append(torch.cat(seen))
+        assert got == pytest.approx(want)
+        # each rank ran the model on its own contiguous shard only (sizes differ by at most one)
+        torch.testing.assert_close(torch.cat(shards[::-1]), x, atol=0, rtol=0)
+        assert max(map(len, shards)) - min(map(len, shards)) <= 1
     # a non-finite output on any rank's shard is an error on rank 0
     x_bad = x.clone()
     x_bad[-1] = float("nan")  # in the last rank's shard
+    ds = torch.utils.data.TensorDataset(x, y)
     shared = {}
     with pytest.raises(FloatingPointError, match=r"^the model produced non-finite outputs on the evaluation set$"):
         for rank in reversed(range(world)):
