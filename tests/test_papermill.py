@@ -168,6 +168,23 @@ def test_runner_refuses_ambiguous_requests(tmp_path, capsys):
     assert "takes no out_dir" in capsys.readouterr().err
 
 
+def test_runner_passes_parameters_as_papermill_would(tmp_path, monkeypatch):
+    """-p / -y reach papermill typed as its CLI types them; a relative out_dir is relative to where the command
+    runs (the kernel runs in notebooks/); --out NAME.ipynb is the executed notebook's path."""
+    seen = {}
+
+    def fake_execute(path, out, smoke=False, parameters=None, timeout=None, cwd=None):
+        seen.update(path=path, out=out, parameters=parameters)
+        return 0.0
+
+    monkeypatch.setattr(nr, "execute", fake_execute)
+    monkeypatch.chdir(tmp_path)
+    assert nr.main(["--only", "07", "--out", "o/07.ipynb", "-p", "w_bits", "3", "-p", "use_cam", "False",
+                    "-p", "lr", "1e-3", "-p", "out_dir", "rel/run", "-y", "seeds: [0, 1]"]) == 0
+    assert seen["path"].name == "07_reproduce.ipynb" and seen["out"] == Path("o/07.ipynb")
+    assert seen["parameters"] == dict(w_bits=3, use_cam=False, lr=1e-3, out_dir=str(tmp_path / "rel" / "run"), seeds=[0, 1])
+
+
 # ----------------------------------------------------------------------- papermill, as users run it
 def _needs_data():
     data, weights = os.environ.get("SYNQ_DATA_DIR"), os.environ.get("SYNQ_WEIGHTS_DIR")

@@ -26,6 +26,7 @@ must hold no error output; a sweep must write its table.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -210,6 +211,12 @@ def test_readme_command_runs_as_written(checkout, setup, tokens):
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, f"{nb_path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
     if "--sweep" in rest:
+        from synq_nb.notebooks_run import parse_sweep
+
         sweep = repo / rest[rest.index("--out") + 1]
         table = (sweep / "sweep.md").read_text()
         assert (sweep / "sweep.png").is_file() and "FAILED" not in table, table
+        points = parse_sweep([rest[i + 1] for i, t in enumerate(rest) if t == "--sweep"])
+        rows = json.loads((sweep / "sweep.json").read_text())["rows"]
+        assert len(rows) == len(points) and all(r["status"] == "ok" for r in rows)  # one executed notebook per setting
+        assert all((sweep / f"{r['run']}.ipynb").is_file() and (sweep / r["run"] / "summary.json").is_file() for r in rows)
