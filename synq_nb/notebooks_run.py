@@ -169,6 +169,8 @@ def _check_value(name: str, value):
         return "must be a non-empty list of positive numbers"
     if name == "lr" and value is not None and not (isinstance(value, number) and not isinstance(value, bool) and 0 < value < float("inf")):
         return "must be None (the preset's value) or a positive number"
+    if name == "radius" and not (isinstance(value, number) and not isinstance(value, bool) and 0 < value < float("inf")):
+        return "must be a positive number"
     if name == "eval_limit" and value is not None and not (_is_int(value) and value > 0):
         return "must be None (all test images) or a positive integer"
     if name in ("calib_images", "n_compare", "n_real", "n_show", "n_loss", "per_class", "views", "bins") and not (_is_int(value) and value > 0):
