@@ -72,3 +72,20 @@ def test_high_frequency_energy_by_hand(scale):
         want = p[d > radius].sum() / p.sum()
         assert high_frequency_energy(x, radius) == pytest.approx(want, rel=1e-4)
     assert high_frequency_energy(low_pass_filter(x, 1.0), 3.0) < 0.05 * high_frequency_energy(x, 3.0)
+
+
+@pytest.mark.parametrize("d0", [3.0, 5.5])
+def test_gaussian_and_ideal_masks_by_hand(d0):
+    d = np_distance(9, 8)
+    np.testing.assert_allclose(filtering.lowpass_mask(9, 8, d0).numpy(), np.exp(-d**2 / (2 * d0**2)), atol=1e-6)
+    np.testing.assert_array_equal(filtering.lowpass_mask(9, 8, d0, "ideal").numpy(), (d <= d0).astype(np.float32))
+    # the ideal mask keeps a frequency at exactly d0 (here the distance 3 of (u, v) = (3, 0), and 5.5 is never hit)
+    assert filtering.lowpass_mask(9, 8, 3.0, "ideal")[4 + 3, 4] == 1.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_filter_keeps_the_dtype(dtype):
+    x = torch.randn(2, 3, 8, 8, dtype=dtype)
+    out = low_pass_filter(x, 3.0)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), low_pass_filter(x.float(), 3.0).numpy(), atol=1e-5)

@@ -423,3 +423,48 @@ def test_synthesis_augmentation_is_a_random_resized_crop_and_flip():
         torch.manual_seed(global_seed)
         outs.append(_augment(x, torch.Generator().manual_seed(5)))
     assert all(torch.equal(o, outs[0]) for o in outs)
+
+
+def test_finetuning_augmentation_offsets_flips_and_generator():
+    """finetune.augment_batch: every image its own shift in 0..2*pad (zero padding) per axis, both ends included,
+    and its own flip with probability 1/2, all drawn from the generator alone."""
+    from synq_nb.finetune import augment_batch
+
+    h, pad, n = 6, 2, 400
+    r = torch.arange(1, h + 1, dtype=torch.float32)
+    x = torch.stack([r[:, None].expand(h, h), r[None, :].expand(h, h)])[None].expand(n, 2, h, h).contiguous()
+    out = augment_batch(x, torch.Generator().manual_seed(0), pad=pad)
+    xp = F.pad(x[0], (pad, pad, pad, pad))
+    found = []
+    for o in out:
+        hits = [(a, b, f) for a in range(2 * pad + 1) for b in range(2 * pad + 1) for f in (False, True)
+                if torch.equal(o, xp[:, a:a + h, b:b + h].flip(-1) if f else xp[:, a:a + h, b:b + h])]
+        assert len(hits) == 1
+        found.append(hits[0])
+    assert {a for a, _, _ in found} == {b for _, b, _ in found} == set(range(2 * pad + 1))
+    flips = sum(f for _, _, f in found) / n
+    assert 0.4 < flips < 0.6
+    outs = []
+    for global_seed in range(3):
+        torch.manual_seed(global_seed)
+        outs.append(augment_batch(x[:16], torch.Generator().manual_seed(3), pad=pad))
+    assert all(torch.equal(o, outs[0]) for o in outs)
+
+
+def test_bf16_switch_runs_only_the_teacher_in_bfloat16():
+    teacher, student, x, y = _step(None, seed=5)
+    dtypes = {}
+    teacher.features[0].register_forward_hook(lambda m, i, o: dtypes.setdefault("teacher", set()).add(o.dtype))
+    student.features[0].register_forward_hook(lambda m, i, o: dtypes.setdefault("student", set()).add(o.dtype))
+    for use_cam in (False, True):
+        for bf16 in (False, True):
+            dtypes.clear()
+            cfg = get_config("smoke", use_filter=False, use_cam=use_cam, extra={"bf16": bf16} if bf16 else {})
+            loss, terms = SynQStep(copy.deepcopy(student), teacher, cfg)(x, y)
+            assert dtypes["teacher"] == {torch.bfloat16 if bf16 else torch.float32}, (use_cam, bf16)
+            assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    s2 = copy.deepcopy(student)
+    s2.features[0].register_forward_hook(lambda m, i, o: dtypes.setdefault("copy", set()).add(o.dtype))
+    dtypes.clear()
+    SynQStep(s2, teacher, get_config("smoke", extra={"bf16": True}))(x, y)
+    assert dtypes["copy"] == {torch.float32}  # the fake-quantized student stays in float32
