@@ -104,3 +104,11 @@ def test_grad_cam_passes_the_floor_and_int_targets():
     assert float(low.amax()) == pytest.approx(1.0, abs=1e-5) and float(high.amax()) < 0.1
     torch.testing.assert_close(grad_cam(net, x, target=1, layer="conv2"),
                                grad_cam(net, x, target=torch.tensor([1, 1, 1]), layer="conv2"))
+
+
+def test_quantized_layers_keep_the_float_dtype():
+    conv = nn.Conv2d(2, 3, 3, dtype=torch.float64)
+    lin = nn.Linear(4, 2, dtype=torch.float64)
+    qc, ql = QuantConv2d.from_float(conv, 4), QuantLinear.from_float(lin, 4)
+    assert qc.weight.dtype == ql.weight.dtype == torch.float64
+    assert qc(torch.randn(1, 2, 5, 5, dtype=torch.float64)).dtype == torch.float64
