@@ -52,11 +52,10 @@ def split_name(name: str):
     """'synq_nb.losses.x_kd_loss__mutmut_3' -> ('synq_nb.losses', 'kd_loss');
     'synq_nb.finetune.xǁSynQStepǁ__call____mutmut_2' -> ('synq_nb.finetune', 'SynQStep.__call__')."""
     base = name.rsplit("__mutmut_", 1)[0]
-    module, _, func = base.rpartition(".x")
-    if not module:  # a dotted class method name
-        module, func = base.split(".x", 1)
-    func = func.strip("ǁ").replace("ǁ", ".")
-    return module, func
+    module, rest = base.rsplit(".", 1)
+    if rest.startswith("xǁ"):
+        return module, rest[2:].replace("ǁ", ".")
+    return module, rest[2:] if rest.startswith("x_") else rest
 
 
 def changed_lines(diff: str):
@@ -73,7 +72,7 @@ def find_reason(module, func, removed, added, table):
     for e in table:
         if e["module"] == module and e["function"] == func and e["removed"] == " ".join(removed) \
                 and e["added"] == " ".join(added):
-            return e["reason"]
+            return e["reason"], e.get("kind", "equivalent")
     return None
 
 
@@ -87,26 +86,35 @@ def main(argv=None):
     table = load_equivalent()
     survivors, per_module = [], collections.defaultdict(collections.Counter)
     n_equiv = 0
+    out_of_scope = collections.Counter()
     for name, st in sorted(status.items()):
         module, func = split_name(name)
+        if st == "not checked":  # outside the Makefile's MUTANTS_SCOPE
+            out_of_scope[f"{module}.{func}"] += 1
+            continue
         per_module[module][st] += 1
         if st in KILLED:
             continue
         diff = _mutmut("show", name)
         removed, added = changed_lines(diff)
-        reason = find_reason(module, func, removed, added, table) if st == "survived" else None
+        found = find_reason(module, func, removed, added, table) if st == "survived" else None
+        reason, kind = found if found else (None, None)
         n_equiv += reason is not None
         if reason is not None:
             per_module[module]["equivalent"] += 1
         survivors.append(dict(name=name, status=st, module=module, function=func, removed=removed, added=added,
-                              equivalent=reason is not None, reason=reason))
+                              equivalent=reason is not None, kind=kind, reason=reason))
+    status = {k: v for k, v in status.items() if v != "not checked"}
     total = len(status)
     killed = sum(st in KILLED for st in status.values())
     counts = collections.Counter(status.values())
+    n_equiv_cpu = sum(1 for s_ in survivors if s_["equivalent"] and s_["kind"] == "equivalent on the CPU")
     seconds = args.seconds
     timing = ROOT / "mutants" / "run_seconds"
     if seconds is None and timing.is_file():
         seconds = float(timing.read_text().strip())
+    rerun = ROOT / "mutants" / "rerun_seconds"  # an incremental `mutmut run <names>` after adding tests, if any
+    rerun_seconds = float(rerun.read_text().strip()) if rerun.is_file() else None
     import tomllib
 
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
@@ -114,7 +122,7 @@ def main(argv=None):
         tool="mutmut", version=importlib.metadata.version("mutmut"), command="make mutants",
         date=datetime.date.today().isoformat(),
         machine=f"{platform.machine()} CPU, {os.cpu_count()} cores (shared), OMP_NUM_THREADS=1, mutmut --max-children 2",
-        run_seconds=seconds,
+        run_seconds=seconds, rerun_seconds=rerun_seconds,
         modules=cfg["only_mutate"], excluded_patterns=cfg.get("do_not_mutate_patterns", []),
         tests=[a for a in cfg["pytest_add_cli_args_test_selection"] if a.startswith("tests/") and "::" not in a],
         deselected=[a for a in cfg["pytest_add_cli_args_test_selection"] if "::" in a],
@@ -122,6 +130,9 @@ def main(argv=None):
         not_killed_non_equivalent=total - killed - n_equiv,
         score=round(killed / max(1, total - n_equiv), 4),
         score_raw=round(killed / max(1, total), 4),
+        equivalent_on_cpu_only=n_equiv_cpu,
+        score_counting_cpu_only_equivalents_as_survivors=round(killed / max(1, total - n_equiv + n_equiv_cpu), 4),
+        out_of_scope_mutants=dict(sorted(out_of_scope.items())),
         per_module={m: dict(c) for m, c in sorted(per_module.items())},
         survivors=survivors,
     )
