@@ -64,6 +64,13 @@ def changed_lines(diff: str):
     return removed, added
 
 
+def _makefile_scope() -> list:
+    """The MUTANTS_SCOPE patterns of the Makefile (the functions `make mutants` mutates)."""
+    text = (ROOT / "Makefile").read_text()
+    m = re.search(r"^MUTANTS_SCOPE \?=((?:.*\\\n)*.*)$", text, re.M)
+    return re.findall(r'"([^"]+)"', m.group(1)) if m else []
+
+
 def load_equivalent() -> list:
     return json.loads(EQUIVALENT.read_text())["equivalent"] if EQUIVALENT.is_file() else []
 
@@ -80,6 +87,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="results/mutation.json")
     ap.add_argument("--seconds", type=float, default=None, help="wall time of `mutmut run` (default: mutants/run_seconds)")
+    ap.add_argument("--note", default=None, help="a note stored with the result (e.g. how the run was made)")
     args = ap.parse_args(argv)
 
     status = parse_results(_mutmut("results", "--all", "true"))
@@ -122,8 +130,8 @@ def main(argv=None):
         tool="mutmut", version=importlib.metadata.version("mutmut"), command="make mutants",
         date=datetime.date.today().isoformat(),
         machine=f"{platform.machine()} CPU, {os.cpu_count()} cores (shared), OMP_NUM_THREADS=1, mutmut --max-children 2",
-        run_seconds=seconds, rerun_seconds=rerun_seconds,
-        modules=cfg["only_mutate"], excluded_patterns=cfg.get("do_not_mutate_patterns", []),
+        run_seconds=seconds, rerun_seconds=rerun_seconds, note=args.note,
+        modules=cfg["only_mutate"], scope=_makefile_scope(),
         tests=[a for a in cfg["pytest_add_cli_args_test_selection"] if a.startswith("tests/") and "::" not in a],
         deselected=[a for a in cfg["pytest_add_cli_args_test_selection"] if "::" in a],
         mutants=total, counts=dict(counts), killed=killed, equivalent=n_equiv,
