@@ -56,7 +56,7 @@ MUTANTS_SCOPE ?= "synq_nb.losses.*" "synq_nb.filtering.*" "synq_nb.cam.*" "synq_
 mutants: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[mutation]"
 	rm -rf mutants
-	start=$$(date +%s); OMP_NUM_THREADS=1 nice -n 10 $(BIN)/mutmut run --max-children 2 $(MUTANTS_SCOPE); \
+	start=$$(date +%s) && OMP_NUM_THREADS=1 nice -n 10 $(BIN)/python -m mutmut run --max-children 2 $(MUTANTS_SCOPE) && \
 		echo $$(( $$(date +%s) - start )) > mutants/run_seconds
 	$(BIN)/python benchmarks/mutation_report.py --out results/mutation.json
 
