@@ -513,7 +513,7 @@ def per_class_figure(acc_by_model: dict, classes, title: str = "per-class test a
     return fig
 
 
-# ---- lesson figures for notebooks 00-01 (add new functions right below this line) ----
+# ---- lesson figures for notebooks 00-01 ----
 def quantize_numbers(x, lo: float, hi: float, bits: int) -> dict:
     """The package's round-to-nearest quantizer applied to plain numbers with the range [lo, hi] (widened to
     include 0, as :func:`synq_nb.quantization.weight_qparams` does): ``scale``, ``zero_point``, the integer
@@ -665,7 +665,7 @@ def hard_sample_weight_figure(gammas=(0.5, 1.0, 2.0), clamp: float = 1e-4) -> Fi
     return fig
 
 
-# ---- lesson figures for notebooks 02-03 (add new functions right below this line) ----
+# ---- lesson figures for notebooks 02-03 ----
 
 
 def grating(size: int, u: int, v: int) -> torch.Tensor:
@@ -833,7 +833,7 @@ def gradcam_steps_figure(image, feats, grads, weights, weighted, cam, cam_up, ca
 
 
 
-# ---- lesson figures for notebooks 04-05 (add new functions right below this line) ----
+# ---- lesson figures for notebooks 04-05 ----
 def softmax_temperature(logits, temperatures=(1.0, 4.0, 20.0)) -> dict:
     """``{T: softmax(logits / T)}`` for one logit vector (1-D): the probabilities KD compares at temperature T."""
     z = torch.as_tensor(logits, dtype=torch.float32).detach().cpu().flatten()
@@ -979,7 +979,7 @@ def weight_code_changes(before: nn.Module, after: nn.Module) -> dict:
         raise ValueError("no quantized layer found: pass two students made by synq_nb.quantize_model")
     return out
 
-# ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
+# ---- lesson figures for notebooks 06-07 ----
 def sweep_figure(rows: list, keys: list, title: str = "sweep") -> Figure:
     """A parameter sweep (``python -m synq_nb.notebooks_run --sweep``): one bar per setting, grouped by the
     first swept parameter (and those swept together with it, e.g. ``w_bits+a_bits``), with the final top-1

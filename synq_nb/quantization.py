@@ -157,7 +157,7 @@ def quantize_model(model: nn.Module, w_bits: int, a_bits: int) -> nn.Module:
     check_bits(w_bits, "w_bits")
     check_bits(a_bits, "a_bits")
     relus = [m for _, m in model.named_modules(remove_duplicate=False) if isinstance(m, (nn.ReLU, nn.ReLU6))]
-    if len(relus) != len({id(m) for m in relus}):  # pragma: no cover - defensive
+    if len(relus) != len({id(m) for m in relus}):
         raise ValueError("a ReLU module is shared between layers; give each use its own module")
     q = copy.deepcopy(model)
     _wrap(q, w_bits, a_bits)

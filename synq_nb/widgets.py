@@ -109,15 +109,3 @@ def tau_explorer(delta, tau: float = 0.5, images=None, labels=None, classes=None
 
     controls = dict(tau=W.FloatSlider(value=tau, min=0.0, max=1.0, step=0.05, description="τ", continuous_update=False))
     return Panel(controls, view, "Soft labels: choose τ")
-
-
-# ---- lesson figures for notebooks 00-01 (add new functions right below this line) ----
-
-
-# ---- lesson figures for notebooks 02-03 (add new functions right below this line) ----
-
-
-# ---- lesson figures for notebooks 04-05 (add new functions right below this line) ----
-
-
-# ---- lesson figures for notebooks 06-07 (add new functions right below this line) ----
