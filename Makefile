@@ -15,7 +15,7 @@ endif
 SYNQ_CACHE_DIR ?= $(abspath .cache)
 export SYNQ_DATA_DIR SYNQ_WEIGHTS_DIR SYNQ_CACHE_DIR
 
-.PHONY: install demo test notebooks clean mutants book test-browser
+.PHONY: gpudata install demo test notebooks clean mutants book test-browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -60,5 +60,13 @@ mutants: $(STAMP)
 		echo $$(( $$(date +%s) - start )) > mutants/run_seconds
 	$(BIN)/python benchmarks/mutation_report.py --out results/mutation.json
 
+# benchmarks/gpu_run.sh: a compressed copy of the offline data and weights that travels to a GPU machine
+# (git-ignored, never committed)
+gpudata: $(STAMP)
+	mkdir -p .gpudata/cifar10 .gpudata/weights
+	cp $(SYNQ_WEIGHTS_DIR)/akamaster_resnet20-*.th .gpudata/weights/
+	$(BIN)/python -c "import numpy as np, sys; [np.savez_compressed(f'.gpudata/cifar10/{s}.npz', **np.load(f'$(SYNQ_DATA_DIR)/cifar10/{s}.npz')) for s in ('test', 'train_10k')]"
+	du -sh .gpudata
+
 clean:
-	rm -rf $(VENV) .cache runs outputs mutants book/_build
+	rm -rf $(VENV) .cache runs outputs mutants book/_build .gpudata

@@ -53,8 +53,50 @@ def experiments(sets, preset, model):
             for method, ideas in (("baseline", BASELINE), ("synq", SYNQ)):
                 runs.append((f"w{bits}a{bits}_real{n}_{method}_s0", "real",
                              dict(ideas, w_bits=bits, a_bits=bits, seed=0, train_data="real", num_images=n)))
-    # test-set evaluation at epochs 5 and 10 only (best-over-epochs is over those two)
-    return [(n, s, dict(o, model=model, preset=preset, eval_every=5)) for n, s, o in runs]
+    # issue 12: levers beyond the paper, each alone and together, at W3A3 on seeds 0-2 (cpu preset = SynQ as
+    # published), then the splits of the 25-minute CPU budget between synthesis and fine-tuning
+    if "levers" in sets:
+        for name, o in LEVERS.items():
+            for seed in (0, 1, 2):
+                runs.append((f"w3a3_{name}_s{seed}", "levers", dict(SYNQ, **o, w_bits=3, a_bits=3, seed=seed)))
+    if "plus" in sets:  # the candidates at W4A4 too, and the real-data reference with the new quantizers
+        for name in PLUS_W4:
+            for seed in (0, 1, 2):
+                runs.append((f"w4a4_{name}_s{seed}", "plus", dict(SYNQ, **LEVERS[name], w_bits=4, a_bits=4, seed=seed)))
+        for bits in (3, 4):
+            runs.append((f"w{bits}a{bits}_real1024_mse-lsq_s0", "plus", dict(SYNQ, **LEVERS["mse-lsq"], w_bits=bits,
+                                                                           a_bits=bits, seed=0, train_data="real", num_images=1024)))
+    if "cpu-plus" in sets:  # the preset beyond the paper, both bit-widths, seeds 0-2
+        for bits in (3, 4):
+            for seed in (0, 1, 2):
+                runs.append((f"w{bits}a{bits}_cpu-plus_s{seed}", "cpu-plus",
+                             dict(SYNQ, preset="cpu-plus", w_bits=bits, a_bits=bits, seed=seed)))
+    # test-set evaluation every 5 epochs (at 5 and 10 in the cpu preset: best-over-epochs is over those)
+    return [(n, s, dict(dict(model=model, preset=preset, eval_every=5), **o)) for n, s, o in runs]
+
+
+MSE_LSQ = dict(weight_range="mse", act_quant="lsq")
+LEVERS = {  # name -> overrides of the cpu preset (SynQ's three ideas stay on)
+    "paper": {},
+    "mse": dict(weight_range="mse"),
+    "lsq": dict(act_quant="lsq"),
+    "mse-lsq": MSE_LSQ,
+    "mse-lsq-qlr10": dict(MSE_LSQ, quant_lr_mult=10),
+    "mse-lsq-kdT4": dict(MSE_LSQ, kd_temperature=4),
+    "mse-lsq-baseline": dict(MSE_LSQ, **BASELINE),
+    # the same 25 CPU minutes spent differently: synthesis iterations x fine-tuning epochs (100 iterations each)
+    "mse-lsq-syn50-ep20": dict(MSE_LSQ, epochs=20),
+    "mse-lsq-syn150-ep15": dict(MSE_LSQ, synth_iters=150, epochs=15),
+    "mse-lsq-syn250-ep10": dict(MSE_LSQ, synth_iters=250),
+    "mse-lsq-img2048-ep15": dict(MSE_LSQ, num_images=2048, calib_images=2048, epochs=15),
+    "mse-lsq-lr3e-3": dict(MSE_LSQ, lr=3e-3),
+    # the KD temperature (the paper: T = 1; the official code: 20)
+    "kdT4": dict(kd_temperature=4),
+    "mse-kdT4": dict(weight_range="mse", kd_temperature=4),
+    "mse-lsq-kdT8": dict(MSE_LSQ, kd_temperature=8),
+    "mse-lsq-kdT4-syn150-ep15": dict(MSE_LSQ, kd_temperature=4, synth_iters=150, epochs=15),
+}
+PLUS_W4 = ("paper", "mse-lsq", "mse-lsq-kdT4", "mse-lsq-syn50-ep20", "mse-lsq-syn150-ep15", "mse-lsq-syn250-ep10")
 
 
 def command(overrides, out_dir, device):
@@ -79,9 +121,16 @@ UNUSED_WHEN_OFF = {"use_filter": ("d0", "filter_kind", "filter_calibration"), "u
                    "use_cam": ("lambda_cam", "cam_target", "cam_floor")}
 
 
+# settings added after runs were recorded, with the value those runs had (a JSON without the key ran with it)
+ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0)
+
+
 def effective(cfg: dict) -> dict:
-    """The config without the device and the settings of ideas that are switched off."""
-    cfg = {k: v for k, v in cfg.items() if k != "device"}
+    """The config without the device, the preset's name (a label: the settings themselves are compared) and
+    the settings of ideas that are switched off; settings added later filled in with the value older runs had."""
+    cfg = {**ADDED_LATER, **{k: v for k, v in cfg.items() if k not in ("device", "preset")}}
+    if cfg["act_quant"] != "lsq":
+        cfg.pop("quant_lr_mult")
     for idea, fields in UNUSED_WHEN_OFF.items():
         if not cfg.get(idea, True):
             for f in fields:
@@ -103,7 +152,9 @@ def run_one(name, set_name, overrides, out_root: Path, device):
     dest = out_root / set_name / f"{name}.json"
     if dest.is_file():  # reused only when it holds this run's settings (another --preset must not mix in)
         have, want = effective(json.loads(dest.read_text()).get("config", {})), effective(run_config(overrides))
-        if have != want:
+        if have != want:  # the message names the preset too (a label, not itself compared)
+            have, want = json.loads(dest.read_text()).get("config", {}), run_config(overrides)
+            have = {**ADDED_LATER, **{k: v for k, v in have.items() if k != "device"}}
             diff = "; ".join(f"{k}: {have.get(k)!r} there, {want.get(k)!r} now"
                              for k in sorted(set(have) | set(want)) if have.get(k) != want.get(k))
             return name, f"FAILED: {dest} holds a run with other settings ({diff}): choose another --out", 0.0

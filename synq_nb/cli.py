@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--bf16", action="store_true", help="bfloat16 autocast in synthesis and fine-tuning (GPU speed; "
                    "off by default, recorded in the config as extra.bf16)")
+    r.add_argument("--channels-last", action="store_true", help="teacher and student in channels_last memory "
+                   "format (a speed option; recorded as extra.channels_last; benchmarks/cost.py measures it)")
     r.add_argument("--baseline", action="store_true", help="switch all three ideas off (KD + CE)")
     for flag, dest, help_ in (("--filter", "use_filter", "Idea 1: low-pass filter"),
                               ("--cam", "use_cam", "Idea 2: Grad-CAM alignment"),
@@ -47,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--train-data", choices=("synthetic", "real"), default=None,
                    help="real: fine-tune on NUM_IMAGES real training images (a reference, not zero-shot)")
     r.add_argument("--cam-target", choices=("label", "pred"), default=None)
+    r.add_argument("--weight-range", choices=("minmax", "mse"), default=None,
+                   help="beyond the paper: mse = per-channel weight clipping with the least squared error")
+    r.add_argument("--act-quant", choices=("ema", "lsq"), default=None,
+                   help="beyond the paper: lsq = activation step sizes trained during fine-tuning")
+    r.add_argument("--quant-lr-mult", type=float, default=None, help="lsq: step-size learning rate = lr x this")
     d = sub.add_parser("data", help="list every file the package can download, and (--check) verify those on disk")
     d.add_argument("--check", action="store_true", help="hash every file found; exit 1 if one does not match")
     return p
@@ -75,7 +82,8 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
     from .models import _AKAMASTER, _PYTORCHCV
 
     overrides = {k: v for k, v in vars(args).items()
-                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh", "bf16")}
+                 if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh", "bf16",
+                                                   "channels_last")}
     if args.dataset is None:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
@@ -83,6 +91,8 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
     cfg = get_config(args.preset, **overrides)
     if getattr(args, "bf16", False):  # in extra, so that the configs of float32 runs stay as they were
         cfg = cfg.replace(extra=dict(cfg.extra, bf16=True))
+    if getattr(args, "channels_last", False):
+        cfg = cfg.replace(extra=dict(cfg.extra, channels_last=True))
     return cfg
 
 

@@ -187,8 +187,13 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
         raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes ({world})")
     share = slice(rank * cfg.batch_size // world, (rank + 1) * cfg.batch_size // world)
     images, labels = images.to(device), labels.to(device)
-    params = [p for p in student.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    named = [(n, p) for n, p in student.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
+    step_sizes = [p for n, p in named if n.endswith("lsq_scale")]  # act_quant="lsq": no weight decay, lr x quant_lr_mult
+    groups = [dict(params=[p for n, p in named if not n.endswith("lsq_scale")])]
+    if step_sizes:
+        groups.append(dict(params=step_sizes, weight_decay=0.0, lr_mult=cfg.quant_lr_mult))
+    opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     total = cfg.epochs * cfg.iters_per_epoch
     history = {k: [] for k in ("epoch", "loss", "kd", "ce", "cam", "hard_frac", "lr", "seconds", "top1")}
@@ -240,7 +245,7 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
             lr = cfg.lr * _lr_factor(cfg, step, total)
             lrs.append(lr)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("lr_mult", 1.0)
             idx = torch.randint(0, len(labels), (cfg.batch_size,), generator=gen).to(device)
             x, y = images[idx], labels[idx]
             if cfg.augment and x.shape[-1] <= 64:

@@ -17,7 +17,7 @@ from .filtering import low_pass_filter
 from . import distributed as D
 from .finetune import check_resumable, finetune, load_checkpoint, run_fingerprint
 from .models import get_device, load_teacher, teacher_info
-from .quantization import calibrate_activations, model_size_bits, quantize_model
+from .quantization import calibrate_activations, make_act_steps_learnable, model_size_bits, quantize_model
 from .synthesis import SyntheticSet, synthesize
 
 
@@ -89,6 +89,8 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     t = time.perf_counter()
     if teacher is None:
         teacher = load_teacher(cfg.model, device=device)
+    if cfg.extra.get("channels_last"):  # the student, a copy of the teacher, inherits the memory format
+        teacher = teacher.to(memory_format=torch.channels_last)
     info = teacher_info(teacher)
     if info.dataset != cfg.dataset:
         raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
@@ -111,8 +113,10 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         synthetic = synthetic_set(cfg, teacher, progress)
     times["synthesis"] = time.perf_counter() - t
     t = time.perf_counter()
-    student = quantize_model(teacher, cfg.w_bits, cfg.a_bits)
+    student = quantize_model(teacher, cfg.w_bits, cfg.a_bits, cfg.weight_range)
     calibrate_activations(student, calibration_images(synthetic.images, cfg).to(device))
+    if cfg.act_quant == "lsq":
+        make_act_steps_learnable(student)
     times["calibration"] = time.perf_counter() - t
     rtn = top1(student)
     t = time.perf_counter()

@@ -126,3 +126,56 @@ def test_settings_of_switched_off_ideas_do_not_make_a_new_run():
     assert grid.effective(dict(synq, d0=16.0)) != grid.effective(synq)
     assert grid.effective(dict(synq, tau=0.5)) != grid.effective(synq)
     assert grid.effective(dict(base, lr=0.01)) != grid.effective(base)
+
+
+def test_lever_sets_and_the_cpu_plus_preset():
+    """issue 12: every lever run is SynQ (three ideas on) with exactly its lever's settings; the cpu-plus runs use
+    the preset, which keeps the paper's ideas and changes only what the preset's comment says."""
+    runs = {n: (s, o) for n, s, o in grid.experiments({"levers", "plus", "cpu-plus"}, "cpu", MODEL)}
+    assert len(runs) == 3 * len(grid.LEVERS) + 3 * len(grid.PLUS_W4) + 2 + 6
+    assert grid.run_config(runs["w3a3_paper_s1"][1]) == _expected(w_bits=3, a_bits=3, seed=1)
+    assert grid.run_config(runs["w3a3_mse-kdT4_s2"][1]) == _expected(w_bits=3, a_bits=3, seed=2, weight_range="mse",
+                                                                      kd_temperature=4.0)
+    plus = grid.run_config(runs["w4a4_cpu-plus_s0"][1])
+    want = get_config("cpu-plus", model=MODEL, dataset="cifar10", w_bits=4, a_bits=4).to_dict()
+    want.pop("device")
+    assert plus == want
+    cpu = get_config("cpu").to_dict()
+    changed = {k for k, v in get_config("cpu-plus").to_dict().items() if cpu[k] != v}
+    assert changed == {"preset", "synth_iters", "epochs", "eval_every", "weight_range", "kd_temperature"}
+
+
+def test_older_runs_compare_equal_with_the_settings_added_later():
+    """A JSON written before weight_range / act_quant / quant_lr_mult existed ran with the paper's values."""
+    synq = grid.run_config(_runs()["w3a3_synq_s0"][1])
+    old = {k: v for k, v in synq.items() if k not in grid.ADDED_LATER}
+    assert grid.effective(old) == grid.effective(synq)
+    assert grid.effective(dict(old, weight_range="mse")) != grid.effective(synq)
+    assert grid.effective(dict(synq, quant_lr_mult=10.0)) == grid.effective(synq)  # unused without lsq
+    lsq = dict(synq, act_quant="lsq")
+    assert grid.effective(dict(lsq, quant_lr_mult=10.0)) != grid.effective(lsq)
+
+
+def test_make_tables_levers_section_recomputes_the_paired_deltas(tmp_path):
+    import statistics
+
+    spec = importlib.util.spec_from_file_location("make_tables_levers", REPO / "benchmarks" / "make_tables.py")
+    mt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mt)
+    runs_dir = REPO / "results" / "runs" / "levers"
+    by = {}
+    for p in runs_dir.glob("*.json"):
+        r = json.loads(p.read_text())
+        by.setdefault(p.stem.split("_", 1)[1].rsplit("_s", 1)[0], {})[r["seed"]] = r["final_top1"]
+    if "paper" not in by or len(by) < 2:
+        pytest.skip("needs committed lever runs")
+    mt.main(["--runs", str(REPO / "results" / "runs"), "--out-md", str(tmp_path / "R.md"),
+             "--readme", str(tmp_path / "none.md"), "--plot", str(tmp_path / "a.png")])
+    md = (tmp_path / "R.md").read_text()
+    for name, seeds in by.items():
+        row = next(ln for ln in md.splitlines() if ln.startswith(f"| `{name}` |"))
+        vals = list(seeds.values())
+        assert f"{statistics.fmean(vals):.2f}" in row.split(" | ")[2]
+        if name != "paper":
+            diffs = [seeds[s] - by["paper"][s] for s in sorted(seeds) if s in by["paper"]]
+            assert row.split(" | ")[3].startswith(f"{statistics.fmean(diffs):+.2f}")

@@ -14,7 +14,8 @@ right after an HTML comment ``<!-- test_readme: skip -->`` (with the reason in t
 
 Substitutions, so that a long run is made at smoke size (the only changes to a command):
 
-* ``--preset cpu`` / ``--preset paper`` -> ``--preset smoke``, and ``-p preset cpu|paper`` -> ``-p preset smoke``;
+* ``--preset cpu`` / ``--preset cpu-plus`` / ``--preset paper`` -> ``--preset smoke``, and
+  ``-p preset cpu|cpu-plus|paper`` -> ``-p preset smoke``;
 * ``python -m synq_nb.notebooks_run`` without ``--smoke`` and without a ``preset`` parameter gets ``--smoke``.
 
 Where. A fresh copy of the git-tracked files in a temporary folder (no ``outputs/``, ``runs/`` or cache:
@@ -40,6 +41,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 SKIP_MARK = "<!-- test_readme: skip"
+LONG_PRESETS = ("cpu", "cpu-plus", "paper")
 
 
 def bash_blocks(text: str) -> list:
@@ -91,9 +93,9 @@ def substitute(tokens: list) -> list:
     """The documented smoke-size substitutions (module docstring)."""
     t = list(tokens)
     for i in range(len(t) - 1):
-        if t[i] == "--preset" and t[i + 1] in ("cpu", "paper"):
+        if t[i] == "--preset" and t[i + 1] in LONG_PRESETS:
             t[i + 1] = "smoke"
-        if i + 2 < len(t) and t[i] == "-p" and t[i + 1] == "preset" and t[i + 2] in ("cpu", "paper"):
+        if i + 2 < len(t) and t[i] == "-p" and t[i + 1] == "preset" and t[i + 2] in LONG_PRESETS:
             t[i + 2] = "smoke"
     _, rest = _program(t)
     if kind(t) == "synq_nb" and rest[2] == "synq_nb.notebooks_run" and "--smoke" not in t \
@@ -125,6 +127,7 @@ mkdir -p outputs
 .venv/bin/papermill nb.ipynb outputs/x.ipynb \\
     -p preset cpu -y "seeds: [0, 1]"   # comment
 OMP_NUM_THREADS=1 python -m synq_nb run --preset cpu --out runs/x
+python -m synq_nb run --preset cpu-plus --w-bits 3 --a-bits 3 --out runs/y
 python benchmarks/grid.py --jobs 2
 torchrun --nproc-per-node 2 -m synq_nb run --preset cpu
 python -m synq_nb.notebooks_run --only 07 --out outputs/nb
@@ -143,6 +146,7 @@ def test_rules_select_and_substitute_as_documented():
     assert cmds == [
         ".venv/bin/papermill nb.ipynb outputs/x.ipynb -p preset smoke -y 'seeds: [0, 1]'",
         "OMP_NUM_THREADS=1 python -m synq_nb run --preset smoke --out runs/x",
+        "python -m synq_nb run --preset smoke --w-bits 3 --a-bits 3 --out runs/y",
         "python -m synq_nb.notebooks_run --only 07 --out outputs/nb --smoke",
     ]
     assert [shlex.join(s) for s in found[0][0]] == ["export A=1 B=2", "mkdir -p outputs"]
