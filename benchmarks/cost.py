@@ -43,6 +43,29 @@ def timed_iterations(step, opt, x, y, n, device):
     return times
 
 
+def variant_median(name, teacher, x, y, cfg, args, device) -> float:
+    """Median seconds of one SynQ W4A4 iteration with one speed or quantizer option switched on."""
+    import copy
+
+    from synq_nb.quantization import make_act_steps_learnable
+
+    c = cfg.ideas(True, True, True)
+    t = teacher
+    if name == "bf16":
+        c = c.replace(extra=dict(bf16=True))
+    elif name == "mse-lsq":
+        c = c.replace(weight_range="mse", act_quant="lsq")
+    elif name == "channels_last":
+        t = copy.deepcopy(teacher).to(memory_format=torch.channels_last)
+    elif name != "synq":
+        raise SystemExit(f"unknown variant {name!r}: choose from channels_last, bf16, mse-lsq")
+    student = calibrate_activations(quantize_model(t, 4, 4, c.weight_range), x)
+    if c.act_quant == "lsq":
+        make_act_steps_learnable(student)
+    opt = torch.optim.SGD(student.parameters(), lr=1e-4, momentum=0.9, nesterov=True)
+    return statistics.median(timed_iterations(SynQStep(student, t, c), opt, x, y, args.warmup + args.iters, device)[args.warmup:])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ... or 'all': the CPU and, when there is one, "
@@ -53,6 +76,9 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--long", type=int, default=300)
     p.add_argument("--synth-iters", type=int, default=0, help="also time this many synthesis iterations at batch 256")
+    p.add_argument("--variants", default="", help="also time the SynQ iteration at the largest batch with each of: "
+                   "channels_last, bf16 (teacher under autocast), mse-lsq (the cpu-plus quantizers); e.g. "
+                   "channels_last,bf16,mse-lsq (the plain SynQ iteration is measured alongside as 'synq')")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.device == "all":  # one JSON per device, in the format make_tables.py reads
@@ -101,6 +127,12 @@ def main(argv=None):
         first, last = statistics.median(t[5:55]), statistics.median(t[-50:])
         out["slowdown"] = dict(batch=bs, iterations=args.long, first50_median_s=first, last50_median_s=last, ratio=last / first)
         print(f"slowdown over {args.long} SynQ iterations: first {first*1e3:.1f} ms, last {last*1e3:.1f} ms", flush=True)
+    if args.variants:
+        bs = max(map(int, args.batch_sizes.split(",")))
+        out["variants"] = dict(batch=bs)
+        for name in ["synq"] + args.variants.split(","):
+            out["variants"][name] = dict(median_s=variant_median(name, teacher, x_all[:bs], y_all[:bs], cfg, args, device))
+            print(f"variant {name}: {out['variants'][name]['median_s']*1e3:.1f} ms per SynQ iteration at batch {bs}", flush=True)
     if args.synth_iters:
         from synq_nb import synthesize
         synthesize(teacher, 256, 3, 256, cache=False, progress=False)  # warm-up

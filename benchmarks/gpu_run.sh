@@ -14,6 +14,11 @@
 #   The teacher is the akamaster ResNet-20 (91.73 % FP; the paper's pytorchcv ResNet-20 has 93.89 %), so
 #   compare drops from FP (goal: <= 1.0 at W4A4, <= 5.5 at W3A3; paper: 1.13 and 5.78), not raw accuracies.
 # MODE=suite: the earlier plan: cost.py, pytest on CUDA, the cpu-preset benchmark grid, one paper timing.
+# MODE=levers: issue 12's levers on the GPU (the cpu preset's budget, so each run takes about a minute there):
+#   CUDA tests (tests/test_gpu.py, tests/test_levers.py); cost.py on CUDA with the variants channels_last, bf16
+#   and mse-lsq; then `benchmarks/grid.py --sets levers,plus` with JOBS runs at once until DEADLINE. Back in $OUT:
+#   card.txt, cost_cuda.json, cost.log, pytest_gpu.log, grid.log and runs.tgz (results/runs/<set>/*.json).
+#   Only .gpudata travels as data (a compressed copy of ../shared/data, made by `make gpudata`).
 # DRY=1: the same steps on the CPU with tiny sizes (checks the script itself; no GPU needed):
 #   DRY=1 bash benchmarks/gpu_run.sh   -> $OUT (default /tmp/gpu_dry)
 set -u
@@ -32,9 +37,10 @@ fi
 mkdir -p "$OUT"
 PRESET=${PRESET:-paper}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl >/dev/null 2>&1
-  export PYTHONPATH=/tmp/site:$PWD
+  export PYTHONPATH=/tmp/site:$PYTHONPATH
 fi
 if [ -d .gpudata ]; then
   export SYNQ_DATA_DIR=${SYNQ_DATA_DIR:-$PWD/.gpudata} SYNQ_WEIGHTS_DIR=${SYNQ_WEIGHTS_DIR:-$PWD/.gpudata/weights}
@@ -64,6 +70,31 @@ if [ "$MODE" = suite ]; then
   wait $GRID
   tar czf "$OUT/grid.tgz" -C /tmp/grid --exclude=_work .
   tail -3 "$OUT/pytest_gpu.log"; tail -40 "$OUT/grid.log"; cat "$OUT/paper.log"
+  exit 0
+fi
+
+if [ "$MODE" = levers ]; then
+  if [ "${DRY:-0}" = 1 ]; then GRID_ARGS=${GRID_ARGS:---preset smoke --only _s0}; TESTS=${TESTS:-tests/test_levers.py}
+  else GRID_ARGS=${GRID_ARGS:---preset cpu}; TESTS=${TESTS:-tests/test_gpu.py tests/test_levers.py}; fi
+  export OMP_NUM_THREADS=1
+  [ "${SKIP_COST:-0}" = 1 ] || timeout ${COST_TIMEOUT:-90} $PYTHON benchmarks/cost.py --device "$DEV" --out "$OUT/cost_${DEV%%:*}.json" ${COST_ARGS} \
+      --variants channels_last,bf16,mse-lsq > "$OUT/cost.log" 2>&1  # alone on the card: its timings are clean
+  echo "cost exit $? ($(left) s left)"; tail -8 "$OUT/cost.log"
+  timeout ${TEST_TIMEOUT:-150} $PYTHON -m pytest -q -p no:cacheprovider $TESTS > "$OUT/pytest_gpu.log" 2>&1 &
+  TESTS_PID=$!
+  # the grid: start no new run after GRID_DEADLINE; whatever has not finished by the hard limit is cut off
+  GRID_DEADLINE=${GRID_DEADLINE:-$(( $(left) - ${RESERVE:-150} ))}
+  mkdir -p /tmp/runs
+  timeout $(( $(left) - 25 )) $PYTHON benchmarks/grid.py --sets levers,plus --device "$DEV" --jobs "$JOBS" \
+      --deadline "$GRID_DEADLINE" --out /tmp/runs $GRID_ARGS > "$OUT/grid.log" 2>&1 &
+  GRID=$!
+  ( while kill -0 $GRID 2>/dev/null; do sleep 15
+      tar czf "$OUT/.r.tgz" -C /tmp/runs --exclude=_work . 2>/dev/null && mv "$OUT/.r.tgz" "$OUT/runs.tgz"; done ) &
+  wait $GRID; echo "grid exit $? ($(left) s left)" >> "$OUT/grid.log"
+  tar czf "$OUT/runs.tgz" -C /tmp/runs --exclude=_work .
+  wait $TESTS_PID; echo "pytest exit $?" >> "$OUT/pytest_gpu.log"
+  tail -3 "$OUT/pytest_gpu.log"; tail -60 "$OUT/grid.log"
+  echo "done in $(( $(date +%s) - START )) s"
   exit 0
 fi
 
