@@ -1066,3 +1066,28 @@ def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablatio
     return fig
 
 
+def levers_figure(levers: dict, reference: str = "paper", title: str = "levers beyond the paper") -> Figure:
+    """One row per lever (``levers``: {name: {seed: top-1}}, as :func:`synq_nb.results.by_lever` gives): a bar for
+    the mean paired difference to ``reference`` over the seeds both have, a dot for each seed's difference; green
+    where the gain is beyond the seed spread (:func:`synq_nb.results.beyond_seed_spread`), grey otherwise. Sorted
+    by the mean, largest at the top."""
+    from .results import beyond_seed_spread, paired
+
+    rows = [(name, paired(v, levers[reference])) for name, v in levers.items() if name != reference]
+    rows = [(n, p) for n, p in rows if p["seeds"]]
+    rows.sort(key=lambda np_: np_[1]["mean"])
+    fig = _figure(7.5, 0.45 * len(rows) + 1.4)
+    ax = fig.subplots()
+    for i, (name, p) in enumerate(rows):
+        ax.barh(i, p["mean"], color="tab:green" if beyond_seed_spread(p) else "0.7", height=0.6)
+        ax.scatter(p["diffs"], [i] * len(p["diffs"]), color="black", s=14, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color="tab:green", label="beyond the seed spread"), Patch(color="0.7", label="not")],
+              fontsize=8, loc="lower right")
+    ax.set_yticks(range(len(rows)), [f"{n} ({len(p['seeds'])} seed{'s' if len(p['seeds']) > 1 else ''})" for n, p in rows])
+    ax.set_xlabel(f"top-1 gain over '{reference}' (points; bar: mean, dots: each seed)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+

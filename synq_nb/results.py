@@ -96,3 +96,18 @@ def beyond_seed_spread(p: dict) -> bool:
     d = p["diffs"]
     return (len(d) >= 2 and (all(x > 0 for x in d) or all(x < 0 for x in d))
             and abs(p["mean"]) > p["std"])
+
+
+def lever_name(run: dict) -> str:
+    """The lever of a run of the ``levers``/``plus`` sets, from its name: ``w3a3_mse-lsq_s0`` -> ``mse-lsq``."""
+    return run["run_name"].split("_", 1)[1].rsplit("_s", 1)[0]
+
+
+def by_lever(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
+    """{lever: {seed: run[key]}} over the runs at ``bits`` (weights; None: any), e.g. ``{"paper": {0: 72.5}}``."""
+    out = {}
+    for r in runs:
+        if bits is None or r["w_bits"] == bits:
+            out.setdefault(lever_name(r), {})[r["seed"]] = r[key]
+    return out
+

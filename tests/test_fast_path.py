@@ -68,3 +68,26 @@ def test_cli_bf16_flag_goes_to_extra():
 
     assert config_from_args(build_parser().parse_args(["run", "--out", "o", "--bf16"])).extra == {"bf16": True}
     assert config_from_args(build_parser().parse_args(["run", "--out", "o"])).extra == {}  # float32 configs unchanged
+
+
+def test_channels_last_option_converts_the_models_and_keeps_the_numbers(teacher, tmp_path, monkeypatch):
+    """``--channels-last`` (``extra.channels_last``): teacher and student convolutions in channels_last memory
+    format, the same FP and RTN accuracy as the default format (convolution order may differ in the last bits)."""
+    import copy as _copy
+
+    from synq_nb.cli import build_parser, config_from_args
+    from synq_nb.pipeline import run_experiment
+    from synq_nb.quantization import QuantConv2d
+
+    monkeypatch.setenv("SYNQ_CACHE_DIR", str(tmp_path))
+    assert config_from_args(build_parser().parse_args(["run", "--out", "o", "--channels-last"])).extra == {
+        "channels_last": True}
+    cfg = get_config("smoke", epochs=1, iters_per_epoch=2, eval_limit=300, eval_every=0)
+    a = run_experiment(cfg, teacher=_copy.deepcopy(teacher), progress=False)
+    b = run_experiment(cfg.replace(extra=dict(channels_last=True)), teacher=_copy.deepcopy(teacher), progress=False)
+    convs = [m for m in b["student"].modules() if isinstance(m, QuantConv2d)]
+    assert convs and all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
+    assert not any(m.weight.is_contiguous(memory_format=torch.channels_last) and m.weight.shape[-1] > 1
+                   for m in a["student"].modules() if isinstance(m, QuantConv2d))
+    assert b["fp_top1"] == pytest.approx(a["fp_top1"], abs=0.34)  # at most one of 300 images flips
+    assert b["rtn_top1"] == pytest.approx(a["rtn_top1"], abs=1.0)

@@ -118,3 +118,29 @@ def test_metrics_from_logits_match_the_model_level_functions_and_a_direct_count(
     assert abs(sq.agreement(model_a, model_b, data, batch_size=7) - agree) < 1e-4
     with pytest.raises(ValueError, match="same images"):
         sq.agreement_from_logits(la, lb[:10])
+
+
+def test_levers_figure_bars_are_the_paired_means_and_dots_each_seed():
+    levers = {"paper": {0: 72.0, 1: 71.0, 2: 73.0}, "big": {0: 78.0, 1: 76.5, 2: 77.0},
+              "mixed": {0: 73.0, 1: 70.0}, "alone": {5: 1.0}}
+    fig = plotting.levers_figure(levers)
+    ax = fig.axes[0]
+    bars = {t.get_text().split(" (")[0]: b.get_width() for t, b in zip(ax.get_yticklabels(), ax.patches)}
+    assert set(bars) == {"big", "mixed"}  # a lever with no seed in common with the reference has no row
+    assert bars["big"] == pytest.approx(statistics.fmean([6.0, 5.5, 4.0]))
+    assert bars["mixed"] == pytest.approx(statistics.fmean([1.0, -1.0]))
+    dots = sorted(float(x) for c in ax.collections for x in c.get_offsets()[:, 0])
+    assert dots == pytest.approx(sorted([6.0, 5.5, 4.0, 1.0, -1.0]))
+    colors = {t.get_text().split(" (")[0]: b.get_facecolor() for t, b in zip(ax.get_yticklabels(), ax.patches)}
+    assert colors["big"] != colors["mixed"]  # beyond the spread vs not
+    assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == ["mixed", "big"]  # largest gain on top
+    plotting.close(fig)
+
+
+def test_by_lever_reads_the_lever_from_the_run_name():
+    runs = [dict(run_name="w3a3_mse-lsq_s0", w_bits=3, seed=0, final_top1=70.0),
+            dict(run_name="w3a3_mse-lsq_s1", w_bits=3, seed=1, final_top1=71.0),
+            dict(run_name="w4a4_mse-lsq_s0", w_bits=4, seed=0, final_top1=88.0),
+            dict(run_name="w3a3_mse-lsq-kdT4-syn150-ep15_s2", w_bits=3, seed=2, final_top1=77.0)]
+    assert results.by_lever(runs) == {"mse-lsq": {0: 70.0, 1: 71.0}, "mse-lsq-kdT4-syn150-ep15": {2: 77.0}}
+    assert results.by_lever(runs, bits=4) == {"mse-lsq": {0: 88.0}}
