@@ -54,13 +54,17 @@ def ablation_order(combos) -> list:
     return sorted(combos, key=lambda c: (sum(c), [-x for x in c]))
 
 
-def by_seed(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
-    """{combination of ideas: {seed: run[key]}} over the runs at ``bits`` (weights; None: any)."""
+def _grouped(runs, group, bits, key) -> dict:
     out = {}
     for r in runs:
         if bits is None or r["w_bits"] == bits:
-            out.setdefault(ideas(r), {})[r["seed"]] = r[key]
+            out.setdefault(group(r), {})[r["seed"]] = r[key]
     return out
+
+
+def by_seed(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
+    """{combination of ideas: {seed: run[key]}} over the runs at ``bits`` (weights; None: any)."""
+    return _grouped(runs, ideas, bits, key)
 
 
 def paired(treatment: dict, control: dict) -> dict:
@@ -105,9 +109,5 @@ def lever_name(run: dict) -> str:
 
 def by_lever(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
     """{lever: {seed: run[key]}} over the runs at ``bits`` (weights; None: any), e.g. ``{"paper": {0: 72.5}}``."""
-    out = {}
-    for r in runs:
-        if bits is None or r["w_bits"] == bits:
-            out.setdefault(lever_name(r), {})[r["seed"]] = r[key]
-    return out
+    return _grouped(runs, lever_name, bits, key)
 
