@@ -59,7 +59,10 @@ def variant_median(name, teacher, x, y, cfg, args, device) -> float:
         t = copy.deepcopy(teacher).to(memory_format=torch.channels_last)
     elif name != "synq":
         raise SystemExit(f"unknown variant {name!r}: choose from channels_last, bf16, mse-lsq")
-    student = calibrate_activations(quantize_model(t, 4, 4, c.weight_range), x)
+    student = quantize_model(t, 4, 4, c.weight_range)
+    if name == "channels_last":
+        student = student.to(memory_format=torch.channels_last)
+    student = calibrate_activations(student, x)
     if c.act_quant == "lsq":
         make_act_steps_learnable(student)
     opt = torch.optim.SGD(student.parameters(), lr=1e-4, momentum=0.9, nesterov=True)

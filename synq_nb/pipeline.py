@@ -89,7 +89,7 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     t = time.perf_counter()
     if teacher is None:
         teacher = load_teacher(cfg.model, device=device)
-    if cfg.extra.get("channels_last"):  # the student, a copy of the teacher, inherits the memory format
+    if cfg.extra.get("channels_last"):
         teacher = teacher.to(memory_format=torch.channels_last)
     info = teacher_info(teacher)
     if info.dataset != cfg.dataset:
@@ -114,6 +114,8 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     times["synthesis"] = time.perf_counter() - t
     t = time.perf_counter()
     student = quantize_model(teacher, cfg.w_bits, cfg.a_bits, cfg.weight_range)
+    if cfg.extra.get("channels_last"):  # quantize_model builds new layers in the default format
+        student = student.to(memory_format=torch.channels_last)
     calibrate_activations(student, calibration_images(synthetic.images, cfg).to(device))
     if cfg.act_quant == "lsq":
         make_act_steps_learnable(student)
