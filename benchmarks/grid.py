@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from synq_nb.results import ADDED_LATER  # config fields added after runs were recorded
+
 SYNQ = dict(filter="on", cam="on", soft_labels="on")
 BASELINE = dict(filter="off", cam="off", soft_labels="off")
 
@@ -121,8 +123,6 @@ UNUSED_WHEN_OFF = {"use_filter": ("d0", "filter_kind", "filter_calibration"), "u
                    "use_cam": ("lambda_cam", "cam_target", "cam_floor")}
 
 
-# settings added after runs were recorded, with the value those runs had (a JSON without the key ran with it)
-ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0)
 
 
 def effective(cfg: dict) -> dict:

@@ -19,8 +19,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from synq_nb.results import (BASELINE, IDEAS, beyond_seed_spread, by_seed, gap_closed, ideas, lever_name, load_runs,
-                              paired)
+from synq_nb.results import (ADDED_LATER, BASELINE, IDEAS, beyond_seed_spread, by_seed, gap_closed, ideas, lever_name,
+                              load_runs, paired)
 
 NOT_YET = "_Not measured yet._"
 BITS = (4, 3)
@@ -295,9 +295,6 @@ def changes(r, ref) -> str:
     a, b = r["config"], ref["config"]
     diff = [f"{k} {a.get(k)}" for k in a if k not in skip and a.get(k) != b.get(k, ADDED_LATER.get(k))]
     return ", ".join(diff) or "— (SynQ as published)"
-
-
-ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0)  # older JSONs: the paper's values
 
 
 def levers_table(levers, plus, cpu_plus, main_runs, real_runs) -> str:

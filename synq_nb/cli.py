@@ -6,6 +6,7 @@ import sys
 
 from .config import PRESETS, SynQConfig, get_config
 from .models import TEACHERS
+from .quantization import ACT_QUANTS, WEIGHT_RANGES
 
 
 def _bool(s: str) -> bool:
@@ -49,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--train-data", choices=("synthetic", "real"), default=None,
                    help="real: fine-tune on NUM_IMAGES real training images (a reference, not zero-shot)")
     r.add_argument("--cam-target", choices=("label", "pred"), default=None)
-    r.add_argument("--weight-range", choices=("minmax", "mse"), default=None,
+    r.add_argument("--weight-range", choices=WEIGHT_RANGES, default=None,
                    help="beyond the paper: mse = per-channel weight clipping with the least squared error")
-    r.add_argument("--act-quant", choices=("ema", "lsq"), default=None,
+    r.add_argument("--act-quant", choices=ACT_QUANTS, default=None,
                    help="beyond the paper: lsq = activation step sizes trained during fine-tuning")
     r.add_argument("--quant-lr-mult", type=float, default=None, help="lsq: step-size learning rate = lr x this")
     d = sub.add_parser("data", help="list every file the package can download, and (--check) verify those on disk")

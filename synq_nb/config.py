@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from .quantization import check_bits
+from .quantization import ACT_QUANTS, WEIGHT_RANGES, check_bits
 
 
 @dataclass
@@ -84,10 +84,10 @@ class SynQConfig:
             raise ValueError(f"lr_schedule must be cosine, step or constant, got {self.lr_schedule!r}")
         if self.cam_target not in ("label", "pred"):
             raise ValueError(f"cam_target must be 'label' or 'pred', got {self.cam_target!r}")
-        if self.weight_range not in ("minmax", "mse"):
-            raise ValueError(f"weight_range must be minmax or mse, got {self.weight_range!r}")
-        if self.act_quant not in ("ema", "lsq"):
-            raise ValueError(f"act_quant must be ema or lsq, got {self.act_quant!r}")
+        if self.weight_range not in WEIGHT_RANGES:
+            raise ValueError(f"weight_range must be one of {', '.join(WEIGHT_RANGES)}, got {self.weight_range!r}")
+        if self.act_quant not in ACT_QUANTS:
+            raise ValueError(f"act_quant must be one of {', '.join(ACT_QUANTS)}, got {self.act_quant!r}")
         if not (isinstance(self.quant_lr_mult, (int, float)) and 0 < self.quant_lr_mult < float("inf")):
             raise ValueError(f"quant_lr_mult must be a positive finite number, got {self.quant_lr_mult!r}")
         if self.filter_kind not in ("gaussian", "ideal"):
