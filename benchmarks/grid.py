@@ -73,6 +73,15 @@ def experiments(sets, preset, model):
             for seed in (0, 1, 2):
                 runs.append((f"w{bits}a{bits}_cpu-plus_s{seed}", "cpu-plus",
                              dict(SYNQ, preset="cpu-plus", w_bits=bits, a_bits=bits, seed=seed)))
+    # issue 18: out-of-sample seeds 3 and 4 (never used to choose anything) for `cpu` and `cpu-plus` at W3A3, and
+    # the lambda_CAM = 0 control of `cpu` (CAM term off, all else equal) on the same seeds and synthetic sets
+    if "confirm" in sets:
+        for name, o in (("cpu", {}), ("cpu-cam-off", dict(cam="off")), ("cpu-plus", dict(preset="cpu-plus"))):
+            for seed in (3, 4):
+                runs.append((f"w3a3_{name}_s{seed}", "confirm", dict(SYNQ, **o, w_bits=3, a_bits=3, seed=seed)))
+    if "val-d0" in sets:  # d0 chosen again, on the validation split (seed 0; 8 and 16 first: the choice made)
+        for d0 in (8, 16, 4, 32):
+            runs.append((f"w3a3_d0-{d0}_s0", "val-d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))
     # test-set evaluation every 5 epochs (at 5 and 10 in the cpu preset: best-over-epochs is over those)
     return [(n, s, dict(dict(model=model, preset=preset, eval_every=5), **o)) for n, s, o in runs]
 
@@ -138,11 +147,17 @@ def effective(cfg: dict) -> dict:
     return cfg
 
 
-def find_same_run(overrides, out_root: Path):
+# sets whose runs must carry the validation-split numbers (older runs, made before the split, cannot be reused)
+NEEDS_VALIDATION = ("confirm", "val-d0")
+
+
+def find_same_run(overrides, out_root: Path, need_validation: bool = False):
     """An existing result (in any set) whose effective config equals this run's, so the run is not repeated."""
     want = effective(run_config(overrides))
     for f in sorted(out_root.glob("*/*.json")):
         res = json.loads(f.read_text())
+        if need_validation and "val_final_top1" not in res:
+            continue
         if effective(res.get("config", {})) == want and not res.get("same_run_as"):
             return f, res
     return None, None
@@ -159,7 +174,7 @@ def run_one(name, set_name, overrides, out_root: Path, device):
                              for k in sorted(set(have) | set(want)) if have.get(k) != want.get(k))
             return name, f"FAILED: {dest} holds a run with other settings ({diff}): choose another --out", 0.0
         return name, "cached", 0.0
-    same, res = find_same_run(overrides, out_root)
+    same, res = find_same_run(overrides, out_root, set_name in NEEDS_VALIDATION)
     if same is not None:  # e.g. the ablation's all-on run is the main table's SynQ seed 0
         res = dict(res, run_name=name, set=set_name, same_run_as=str(same.relative_to(out_root)))
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -105,3 +105,19 @@ def grad_cam(model: nn.Module, images: torch.Tensor, target=None, layer: str | N
         if target.min() < 0 or target.max() >= logits.shape[1]:
             raise ValueError(f"target class out of range [0, {logits.shape[1]})")
         return cam_from_features(logits, feats, target, images.shape[-2:] if upsample else None, normalize, floor)
+
+
+def mean_cam_loss(teacher: nn.Module, student: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                  floor: float = 0.05, batch: int = 128, layer: str | None = None) -> float:
+    """Mean over ``images`` of the CAM loss (Eq. 5) between the teacher's and the student's normalised Grad-CAM
+    maps for the labels: how differently the two look, as a number (lower = closer). No gradient is kept."""
+    from .losses import cam_loss
+
+    device = next(student.parameters()).device
+    total = 0.0
+    for i in range(0, len(labels), batch):
+        x, y = images[i:i + batch].to(device), labels[i:i + batch].to(device)
+        t = grad_cam(teacher, x, y, layer=layer, normalize=True, floor=floor).detach()
+        s = grad_cam(student, x, y, layer=layer, normalize=True, floor=floor).detach()
+        total += float(cam_loss(t, s)) * len(y)
+    return total / max(len(labels), 1)

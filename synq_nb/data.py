@@ -105,6 +105,32 @@ def load_dataset(name: str, split: str = "test", normalize=None, limit: int | No
     return ImageSet(xt, torch.as_tensor(y, dtype=torch.long), classes, mean, std)
 
 
+# The validation split (for choosing settings; never the test set): images VAL_START .. VAL_END - 1 of each class,
+# in the official train order (the offline train_10k file holds the first 1,000 of each class). The real-data
+# reference runs train on images 0 .. num_images / classes - 1 of each class, at most 512: disjoint from it.
+VAL_START, VAL_END = 512, 1000
+
+
+def validation_set(name: str, normalize=None, limit: int | None = None) -> ImageSet | None:
+    """Validation images carved from the training split: positions ``VAL_START`` to ``VAL_END - 1`` of each class
+    (CIFAR-10: 488 per class, 4,880 images), in class-interleaved order so that ``limit`` stays balanced.
+
+    For choosing settings (d0, tau, levers) without looking at the test set. ``None`` where the training split has
+    no image at those positions (CIFAR-100: 500 images per class; ImageNet: no training split here)."""
+    name = name.lower().replace("-", "")
+    if name == "imagenet":
+        return None
+    train = load_dataset(name, "train", normalize=normalize)
+    per_class = [torch.nonzero(train.labels == c)[VAL_START:VAL_END, 0] for c in range(int(train.labels.max()) + 1)]
+    n = min(len(i) for i in per_class)
+    if n == 0:
+        return None
+    idx = torch.stack([i[:n] for i in per_class], dim=1).reshape(-1)  # class 0, 1, ..., 9, 0, 1, ...
+    if limit is not None:
+        idx = idx[:limit]
+    return ImageSet(train.images[idx], train.labels[idx], train.classes, train.mean, train.std)
+
+
 def _torchvision_cifar(name: str, split: str):
     import torchvision
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from .config import SynQConfig
-from .data import load_dataset
+from .cam import mean_cam_loss
+from .data import VAL_START, load_dataset, validation_set
 from .evaluation import evaluate
 from .filtering import low_pass_filter
 from . import distributed as D
@@ -38,6 +39,9 @@ def real_training_set(cfg: SynQConfig, info) -> SyntheticSet:
     """A class-balanced set of ``cfg.num_images`` real training images (the data-access reference)."""
     train = load_dataset(cfg.dataset, "train", normalize=info)
     per_class = cfg.num_images // info.num_classes
+    if per_class > VAL_START:  # the validation split starts there: never train on it
+        raise ValueError(f"at most {VAL_START * info.num_classes} real training images (the validation split "
+                         f"begins at image {VAL_START} of each class), asked for {cfg.num_images}")
     idx = torch.cat([torch.nonzero(train.labels == c)[:per_class, 0] for c in range(info.num_classes)])
     if len(idx) < cfg.num_images - info.num_classes:
         raise ValueError(f"only {len(idx)} real training images available, asked for {cfg.num_images}")
@@ -86,7 +90,7 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     torch.manual_seed(cfg.seed)
     device = get_device(None if cfg.device == "auto" else cfg.device)
     times = {}
-    t = time.perf_counter()
+    t, c0 = time.perf_counter(), time.process_time()
     if teacher is None:
         teacher = load_teacher(cfg.model, device=device)
     if cfg.extra.get("channels_last"):
@@ -96,8 +100,22 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
     if test_set is None:
         test_set = load_dataset(cfg.dataset, "test" if cfg.dataset != "imagenet" else "val", normalize=info, limit=cfg.eval_limit)
+    val_set = validation_set(cfg.dataset, normalize=info, limit=cfg.eval_limit) if cfg.dataset != "imagenet" else None
     times["load"] = time.perf_counter() - t
+    cpu = {"load": time.process_time() - c0}
     eval_seconds = [0.0]
+    val = {}  # validation split (chooses settings), kept apart from the test set
+
+    def on_val(key, model):
+        if val_set is None:
+            return
+        t0 = time.perf_counter()
+        val[f"val_{key}_top1"] = evaluate(model, val_set)["top1"]
+        if key != "fp":  # how differently the student looks at real images than the teacher (Eq. 5, 512 images)
+            n = min(512, len(val_set))
+            val[f"val_{key}_cam_loss"] = mean_cam_loss(teacher, model, val_set.images[:n], val_set.labels[:n],
+                                                       floor=cfg.cam_floor)
+        times["validation"] = times.get("validation", 0.0) + time.perf_counter() - t0
 
     def top1(model):
         t0 = time.perf_counter()
@@ -106,13 +124,15 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         return r
 
     fp = top1(teacher)
-    t = time.perf_counter()
+    on_val("fp", teacher)
+    t, c = time.perf_counter(), time.process_time()
     if synthetic is None and cfg.train_data == "real":
         synthetic = real_training_set(cfg, info)
     elif synthetic is None:
         synthetic = synthetic_set(cfg, teacher, progress)
     times["synthesis"] = time.perf_counter() - t
-    t = time.perf_counter()
+    cpu["synthesis"] = time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     student = quantize_model(teacher, cfg.w_bits, cfg.a_bits, cfg.weight_range)
     if cfg.extra.get("channels_last"):  # quantize_model builds new layers in the default format
         student = student.to(memory_format=torch.channels_last)
@@ -120,22 +140,30 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     if cfg.act_quant == "lsq":
         make_act_steps_learnable(student)
     times["calibration"] = time.perf_counter() - t
+    cpu["calibration"] = time.process_time() - c
     rtn = top1(student)
-    t = time.perf_counter()
+    on_val("rtn", student)
+    t, c = time.perf_counter(), time.process_time()
     ev0 = eval_seconds[0]
+    eval_cpu = [0.0]
     last_eval = {}
 
     def eval_epoch(model):
+        c1 = time.process_time()
         last_eval.clear()
         last_eval.update(top1(model))
+        eval_cpu[0] += time.process_time() - c1
         return last_eval["top1"]
 
     history = finetune(student, teacher, synthetic.images, synthetic.labels, cfg,
                        eval_fn=eval_epoch, checkpoint=ckpt, progress=progress, on_epoch=on_epoch)
     times["evaluation_during_finetune"] = eval_seconds[0] - ev0
     times["finetune"] = time.perf_counter() - t - times["evaluation_during_finetune"]
+    cpu["finetune"] = time.process_time() - c - eval_cpu[0]
     final = dict(last_eval) if last_eval else top1(student)  # the last epoch is always evaluated
+    on_val("final", student)
     times["evaluation"] = eval_seconds[0]
+    cpu["total"] = time.process_time() - c0
     evaluated = [a for a in history["top1"] if a is not None]
     results = dict(
         model=cfg.model, dataset=cfg.dataset, w_bits=cfg.w_bits, a_bits=cfg.a_bits, seed=cfg.seed,
@@ -145,6 +173,7 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         size_bits_fp=model_size_bits(teacher), size_bits_quant=model_size_bits(student),
         synthetic_from_cache=synthetic.from_cache, synthesis_seconds_when_made=synthetic.seconds,
         times_s=times, total_s=sum(v for k, v in times.items() if k != "evaluation_during_finetune"),
+        cpu_s=cpu, **val, val_images=len(val_set) if val_set is not None else 0,
         device=device_name(device) + (f" x {D.world_size()} processes" if D.is_distributed() else ""), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
         epochs_done=len(history["epoch"]), stopped_early=history.get("stopped_early"),
         history={k: v for k, v in history.items() if k not in ("iter_loss", "stopped_early")},
