@@ -19,8 +19,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from synq_nb.results import (ADDED_LATER, BASELINE, IDEAS, beyond_seed_spread, by_seed, gap_closed, ideas, lever_name,
-                              load_runs, paired)
+from synq_nb.results import (ADDED_LATER, BASELINE, IDEAS, by_seed, gap_closed, ideas, interval_verdict, lever_name,
+                              load_runs, paired, t_interval)
 
 NOT_YET = "_Not measured yet._"
 BITS = (4, 3)
@@ -86,7 +86,8 @@ def provenance(runs, set_names: str) -> str:
     if not runs:
         return ""
     join = lambda xs: ", ".join(sorted({str(x) for x in xs}))
-    presets = join(r.get("preset") for r in runs)
+    presets = {str(r.get("preset")) for r in runs}  # grid.py's --preset is the default; a set may override it per run
+    presets = "cpu" if "cpu" in presets else ", ".join(sorted(presets))
     cmds = [r["command"] for r in runs if r.get("command")]
     one = next((c for c in cmds if "by hand" not in c), cmds[0] if cmds else None)  # prefer grid.py's form
     grid = f"`python benchmarks/grid.py --sets {set_names} --preset {presets} --out results/runs`"
@@ -315,18 +316,19 @@ def levers_table(levers, plus, cpu_plus, main_runs, real_runs) -> str:
             delta = "—" if name == "paper" or not p["seeds"] else (
                 f"{p['mean']:+.2f}" + (f" ± {p['std']:.2f}" if len(p["seeds"]) > 1 else "")
                 + f" ({', '.join(f'{d:+.1f}' for d in p['diffs'])})")
-            spread = "" if name == "paper" else ("yes" if beyond_seed_spread(p) else "no")
+            spread = "" if name == "paper" else interval_text(p)
             one = next(iter(by.values()))
             rows.append([f"`{name}`", changes(one, next(iter(ref.values()))) if ref else "?", mean_std(vals),
                          delta, spread])
         out.append("W3A3, `cpu` preset budget unless the row says otherwise, final epoch; Δ = paired difference to "
                    "`paper` (SynQ as published) of the same seed, mean ± std over seeds (each seed's Δ in brackets); "
-                   "\"beyond spread\": every seed's Δ has the same sign and the mean exceeds the std "
-                   "(`synq_nb.results.beyond_seed_spread`). These runs ran on a GPU, 14 at a time, at the CPU preset's "
+                   "95 % t interval of the mean Δ over the paired seeds (`synq_nb.results.t_interval`; \"gain\" or "
+                   "\"loss\" only when it excludes 0). These settings were chosen by looking at these test-set numbers "
+                   "(seeds 0-2): section 8 has the out-of-sample check. These runs ran on a GPU, 14 at a time, at the CPU preset's "
                    "iteration counts: the accuracy of a setting does not depend on the device beyond float rounding "
                    f"(the `paper` row there: {mean(values(ref.values(), 'final_top1'))}; the same settings on this "
                    f"CPU, section 1: {mean(values(pick(main_runs, 3, 'synq'), 'final_top1'))}).\n\n"
-                   + table(["lever", "changes", "W3A3 top-1", "Δ vs paper", "beyond spread"], rows)
+                   + table(["lever", "changes", "W3A3 top-1", "Δ vs paper", "95 % t interval"], rows)
                    + provenance(levers, "levers"))
     if plus:
         rows = [[f"`{lever_name(r)}`", f"W{r['w_bits']}A{r['a_bits']}", r["seed"], f"{r['final_top1']:.2f}",
@@ -364,6 +366,107 @@ def levers_table(levers, plus, cpu_plus, main_runs, real_runs) -> str:
                    + provenance(cpu_plus, "cpu-plus"))
     else:
         out.append(NOT_YET)
+    return "".join(out)
+
+
+def interval_text(p: dict) -> str:
+    """``[+2.90, +3.80] gain`` for a :func:`paired` comparison (``—`` with fewer than two seeds)."""
+    if len(p["seeds"]) < 2:
+        return "— (one seed)"
+    lo, hi = t_interval(p["diffs"])
+    return f"[{lo:+.2f}, {hi:+.2f}] {interval_verdict(p)}"
+
+
+CONFIRM_ROWS = (("cpu", "`cpu`: SynQ as published"), ("cpu-cam-off", "`cpu` with λ_CAM = 0 (CAM term off)"),
+                ("cpu-syn150-ep15", "SynQ as published at `cpu-plus`'s iteration counts (150 synthesis it., 15 epochs)"),
+                ("cpu-plus", "`cpu-plus`"))
+CONFIRM_PAIRS = (("cpu-plus", "cpu", "cpu-plus − cpu (levers and budget)"),
+                 ("cpu-plus", "cpu-syn150-ep15", "cpu-plus − SynQ as published at the same iteration counts (levers)"),
+                 ("cpu-syn150-ep15", "cpu", "more iterations alone (budget)"),
+                 ("cpu", "cpu-cam-off", "λ_CAM 5 − λ_CAM 0 (the CAM term)"))
+SELECTION = (("d0 = 8", "CIFAR-10 test top-1, W3A3, seeds 0-2 (d0 4/8/16/32/80 on seed 0; 8 vs 16 on seeds 0-2)",
+              "re-checked on the validation split (seed 0): table below"),
+             ("tau = 0.7", "the paper's value for ResNet-20 CIFAR-10; our test-set runs (seed 0) spread 0.5 points, "
+              "inside the seed std, so none other was singled out", "not re-selected"),
+             ("50 synthesis iterations (`cpu`)", "CIFAR-10 test top-1 of single runs (200 iterations: 64.91 vs 72.31, "
+              "METHOD.md; the first prototype's 200 vs 50)", "not re-selected"),
+             ("`cpu-plus` levers (MSE ranges, T = 4, 150 it., 15 epochs)", "CIFAR-10 test top-1, W3A3, seeds 0-2 "
+              "(section 7), confirmed on the same seeds", "not re-selected; confirmed on fresh seeds 3-4 below"),
+             ("λ_CAM = 5, λ_CE = 0.5", "the first CPU prototype (METHOD.md), not swept", "not re-selected"))
+
+
+def selection_tables(confirm, val_d0) -> str:
+    """Section 8: how each setting was chosen, d0 re-chosen on the validation split, and the out-of-sample seeds."""
+    out = ["## 8. How the settings were chosen, and fresh seeds (issue 18)\n\n"
+           "The settings below were chosen by looking at CIFAR-10 **test** accuracy, which makes the reported "
+           "test numbers of the chosen settings optimistic. From now on selections look only at the validation "
+           "split (`synq_nb.data.validation_set`: training images 512-999 of each class, 4,880 images, disjoint from "
+           "the real-data reference's images 0-511; the teacher trained on them and scores about 100 % there, so "
+           "validation accuracy ranks settings rather than estimating test accuracy), and the test set is reported "
+           "once per chosen setting.\n\n"
+           + table(["setting", "chosen on", "validation"], [list(r) for r in SELECTION])]
+    out.append("\n\n### d0 on the validation split\n\n")
+    if val_d0:
+        rows = [[f"{r['config']['d0']:g}", r["seed"], f"{r['val_final_top1']:.2f}", f"{r['final_top1']:.2f}"]
+                for r in sorted(val_d0, key=lambda r: r["config"]["d0"])]
+        best_val = max(val_d0, key=lambda r: r["val_final_top1"])
+        best_test = max(val_d0, key=lambda r: r["final_top1"])
+        same = best_val["config"]["d0"] == best_test["config"]["d0"]
+        out.append("W3A3, `cpu` preset, SynQ, seed 0. The validation split picks "
+                   f"d0 = {best_val['config']['d0']:g} ({best_val['val_final_top1']:.2f}); the test set picks "
+                   f"d0 = {best_test['config']['d0']:g} ({best_test['final_top1']:.2f}): "
+                   + ("the same choice." if same else "a different choice.")
+                   + (" The default stays d0 = 8." if best_val["config"]["d0"] == 8 else
+                      " The validation split does not confirm d0 = 8.") + "\n\n"
+                   + table(["d0", "seed", "validation top-1", "test top-1"], rows) + provenance(val_d0, "val-d0"))
+    else:
+        out.append(NOT_YET)
+    out.append("\n\n### Out of sample: seeds 3 and 4, W3A3\n\n")
+    by = {}
+    for r in confirm:
+        by.setdefault(r["run_name"].split("_", 1)[1].rsplit("_s", 1)[0], {})[r["seed"]] = r
+    if not by:
+        out.append(NOT_YET)
+        return "".join(out)
+    rows = []
+    for key, label in CONFIRM_ROWS:
+        if key not in by:
+            continue
+        rs = [by[key][s] for s in sorted(by[key])]
+        cpu = lambda stage: mean([r["cpu_s"][stage] for r in rs if "cpu_s" in r], "{:,.0f}")
+        rows.append([label, ", ".join(str(r["seed"]) for r in rs), ", ".join(f"{r['final_top1']:.2f}" for r in rs),
+                     mean_std(values(rs, "final_top1")), mean(values(rs, "val_final_top1")), cpu("total"),
+                     cpu("synthesis"), cpu("finetune"), mean(values(rs, "total_s"), "{:,.0f}")])
+    out.append("Seeds never used to choose anything. Final epoch, CIFAR-10 test top-1 (10,000 images) and validation "
+               "top-1; cost = CPU seconds of the process (all stages; synthesis and fine-tuning apart) and wall seconds, "
+               "each run on one thread, two runs at a time on this 2-core CPU (other work shared the machine at "
+               "times: CPU seconds are the fair measure, wall seconds an upper bound). Runs whose synthetic set was "
+               "made by an earlier run of the same seed (`cpu-cam-off`, `cpu-syn150-ep15`) show the synthesis time "
+               "of loading it.\n\n"
+               + table(["setting", "seeds", "test top-1 per seed", "test mean ± std", "validation mean",
+                        "CPU s (total)", "CPU s synthesis", "CPU s fine-tuning", "wall s"], rows))
+    prs = []
+    for a, b, label in CONFIRM_PAIRS:
+        if a in by and b in by:
+            p = paired({s: r["final_top1"] for s, r in by[a].items()}, {s: r["final_top1"] for s, r in by[b].items()})
+            if p["seeds"]:
+                cost = "—"
+                if all("cpu_s" in by[k][s] and not by[k][s].get("synthetic_from_cache") for k in (a, b) for s in p["seeds"]):
+                    cost = (f"{sum(by[a][s]['cpu_s']['total'] for s in p['seeds']) / sum(by[b][s]['cpu_s']['total'] for s in p['seeds']):.2f}x")
+                prs.append([label, f"{p['mean']:+.2f}", ", ".join(f"{d:+.2f}" for d in p["diffs"]), interval_text(p), cost])
+    if prs:
+        out.append("\n\nPaired by seed (test top-1), with the 95 % t interval over the paired seeds (with two seeds "
+                   "t = 12.7: only large, consistent effects are resolved) and the cost ratio (CPU seconds of the "
+                   "whole run, first setting over second; — where a run loaded its synthetic set from the cache):\n\n"
+                   + table(["comparison", "mean Δ", "per seed", "95 % t interval", "cost ratio"], prs))
+    if "cpu" in by and "cpu-cam-off" in by:
+        cam = [[key, s, f"{by[key][s]['val_rtn_cam_loss']:.4f}", f"{by[key][s]['val_final_cam_loss']:.4f}"]
+               for key in ("cpu", "cpu-cam-off") for s in sorted(by[key]) if "val_final_cam_loss" in by[key][s]]
+        if cam:
+            out.append("\n\nThe CAM loss on 512 real validation images (teacher vs student Grad-CAM maps, Eq. 5), before "
+                       "and after fine-tuning, with and without the CAM term:\n\n"
+                       + table(["setting", "seed", "after RTN", "after fine-tuning"], cam))
+    out.append(provenance(confirm, "confirm"))
     return "".join(out)
 
 
@@ -476,7 +579,8 @@ def main(argv=None):
              real_table(runs.get("real", []), main_runs), cost_tables(costs, main_runs),
              paper_table(load_json(args.paper)),
              levers_table(runs.get("levers", []), runs.get("plus", []), runs.get("cpu-plus", []), main_runs,
-                          runs.get("real", []))]
+                          runs.get("real", [])),
+             selection_tables(runs.get("confirm", []), runs.get("val-d0", []))]
     md.parent.mkdir(parents=True, exist_ok=True)
     md.write_text("\n\n".join(parts).rstrip() + "\n")
     link = os.path.relpath(md, readme.parent)

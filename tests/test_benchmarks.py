@@ -179,3 +179,69 @@ def test_make_tables_levers_section_recomputes_the_paired_deltas(tmp_path):
         if name != "paper":
             diffs = [seeds[s] - by["paper"][s] for s in sorted(seeds) if s in by["paper"]]
             assert row.split(" | ")[3].startswith(f"{statistics.fmean(diffs):+.2f}")
+
+
+def _make_tables(name="make_tables_sel"):
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "make_tables.py")
+    mt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mt)
+    return mt
+
+
+def test_confirm_and_validation_sets():
+    runs = {n: (s, o) for n, s, o in grid.experiments({"confirm", "val-d0"}, "cpu", MODEL)}
+    assert {o["seed"] for s, o in runs.values() if s == "confirm"} == {3, 4}  # fresh seeds only
+    assert runs["w3a3_cpu-cam-off_s3"][1]["cam"] == "off" and runs["w3a3_cpu_s3"][1]["cam"] == "on"
+    assert runs["w3a3_cpu-plus_s4"][1]["preset"] == "cpu-plus"
+    same_cost = grid.run_config(runs["w3a3_cpu-syn150-ep15_s3"][1])
+    plus = get_config("cpu-plus")
+    assert (same_cost["synth_iters"], same_cost["epochs"]) == (plus.synth_iters, plus.epochs)
+    assert same_cost["weight_range"] == "minmax" and same_cost["kd_temperature"] == 1.0  # the levers off
+    assert sorted(o["d0"] for s, o in runs.values() if s == "val-d0") == [4, 8, 16, 32]
+    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0"}
+
+
+def test_runs_without_validation_numbers_are_not_reused_for_validation_sets(tmp_path):
+    overrides = dict(grid.SYNQ, model=MODEL, preset="cpu", eval_every=5, w_bits=3, a_bits=3, seed=0)
+    old = dict(config=grid.run_config(overrides), final_top1=72.0)
+    (tmp_path / "d0").mkdir()
+    (tmp_path / "d0" / "w3a3_d0-8_s0.json").write_text(json.dumps(old))
+    assert grid.find_same_run(overrides, tmp_path)[0] is not None
+    assert grid.find_same_run(overrides, tmp_path, need_validation=True)[0] is None
+    (tmp_path / "d0" / "w3a3_d0-8_s0.json").write_text(json.dumps(dict(old, val_final_top1=80.0)))
+    assert grid.find_same_run(overrides, tmp_path, need_validation=True)[0] is not None
+
+
+def _run(name, seed, top1, val, cpu_total, cam=(0.02, 0.01), d0=8.0):
+    return dict(run_name=f"w3a3_{name}_s{seed}", seed=seed, final_top1=top1, val_final_top1=val, total_s=cpu_total,
+                cpu_s=dict(load=1, synthesis=cpu_total / 3, calibration=1, finetune=cpu_total / 2, total=cpu_total),
+                val_rtn_cam_loss=cam[0], val_final_cam_loss=cam[1], config=dict(d0=d0), device="cpu", date="d",
+                preset="cpu", command="python -m synq_nb run --seed 0")
+
+
+def test_selection_section_recomputes_pairs_intervals_and_cost_ratios():
+    from synq_nb.results import t_interval
+
+    mt = _make_tables()
+    confirm = [_run("cpu", 3, 72.0, 80.0, 1000), _run("cpu", 4, 73.0, 81.0, 1100),
+               _run("cpu-plus", 3, 79.0, 85.0, 1800), _run("cpu-plus", 4, 81.0, 86.0, 1900),
+               _run("cpu-cam-off", 3, 71.0, 79.0, 900, cam=(0.02, 0.03)), _run("cpu-cam-off", 4, 72.5, 80.0, 950)]
+    md = mt.selection_tables(confirm, [])
+    row = next(ln for ln in md.splitlines() if ln.startswith("| cpu-plus − cpu (levers"))
+    lo, hi = t_interval([7.0, 8.0])
+    assert "| +7.50 | +7.00, +8.00 |" in row and f"[{lo:+.2f}, {hi:+.2f}] gain" in row
+    assert row.endswith(f"| {(1800 + 1900) / (1000 + 1100):.2f}x |")
+    cam = next(ln for ln in md.splitlines() if ln.startswith("| λ_CAM 5 − λ_CAM 0"))
+    assert "| +0.75 |" in cam and "unresolved" in cam  # +1.0 and +0.5 over two seeds: t = 12.7 keeps 0 inside
+    assert "| cpu-cam-off | 3 | 0.0200 | 0.0300 |" in md
+    assert "d0 on the validation split\n\n_Not measured yet._" in md
+
+
+def test_selection_section_reads_the_validation_choice():
+    mt = _make_tables("make_tables_sel2")
+    val = [_run("d0-8", 0, 72.3, 88.0, 1, d0=8.0), _run("d0-16", 0, 68.6, 86.0, 1, d0=16.0)]
+    md = mt.selection_tables([], val)
+    assert "validation split picks d0 = 8 (88.00); the test set picks d0 = 8 (72.30): the same choice" in md
+    val[1]["val_final_top1"] = 90.0
+    md = mt.selection_tables([], val)
+    assert "picks d0 = 16 (90.00)" in md and "a different choice" in md and "does not confirm d0 = 8" in md

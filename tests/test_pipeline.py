@@ -57,6 +57,22 @@ def test_smoke_experiment_beats_rtn(tmp_path, tiny_synthetic):
     assert saved["final_top1"] >= saved["rtn_top1"] + MARGIN, (saved["rtn_top1"], saved["final_top1"])
     assert (tmp_path / "checkpoint.pt").is_file() and not list(tmp_path.glob("*.tmp"))
     assert summary_line(saved).startswith("resnet20_cifar10_akamaster W4A4 seed 0 (smoke): FP 91.50")
+    # the validation split (training images, never the test set): the first 1,000 (eval_limit), 100 per class
+    assert saved["val_images"] == 1000 and saved["val_fp_top1"] > 99  # the teacher trained on these images
+    assert 0 <= saved["val_rtn_top1"] < saved["val_fp_top1"] and 0 <= saved["val_final_top1"] <= 100
+    from synq_nb.cam import mean_cam_loss
+    from synq_nb.data import validation_set
+    from synq_nb.models import load_teacher
+
+    teacher = load_teacher(cfg.model, device="cpu")
+    val = validation_set("cifar10", normalize=teacher, limit=512)
+    assert saved["val_final_cam_loss"] == pytest.approx(
+        mean_cam_loss(teacher, r["student"], val.images, val.labels, floor=cfg.cam_floor), rel=1e-5)
+    assert saved["val_rtn_cam_loss"] > 0
+    # CPU seconds per stage, apart from wall seconds; the total covers the stages
+    cpu = saved["cpu_s"]
+    assert set(cpu) == {"load", "synthesis", "calibration", "finetune", "total"} and min(cpu.values()) >= 0
+    assert cpu["total"] >= cpu["synthesis"] + cpu["finetune"] + cpu["calibration"]
 
 
 @pytest.mark.slow
