@@ -6,7 +6,8 @@
 Reads results/runs/<set>/<name>.json (written by benchmarks/grid.py), the cost JSONs (benchmarks/cost.py)
 and the paper-preset JSON (benchmarks/gpu_run.sh). A missing input makes its table say "not measured yet".
 Top-1 is the final epoch's unless labelled "best over epochs"; mean ± sample std (ddof=1) over seeds.
-The README section between `<!-- results:start -->` and `<!-- results:end -->` is replaced; nothing else.
+The README sections between `<!-- results:start -->` and `<!-- results:end -->` and between `<!-- selection:start -->`
+and `<!-- selection:end -->` (section 8 in short) are replaced; nothing else.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ PAPER_ABLATION = {(0, 0, 0): 43.63, (1, 0, 0): 49.43, (0, 1, 0): 48.26, (0, 0, 1
                   (1, 1, 0): 51.24, (1, 0, 1): 50.81, (0, 1, 1): 50.06, (1, 1, 1): 52.02}
 STAGES = ("load", "synthesis", "calibration", "finetune", "evaluation")
 MARK_START, MARK_END = "<!-- results:start -->", "<!-- results:end -->"
+SEL_START, SEL_END = "<!-- selection:start -->", "<!-- selection:end -->"  # README: section 8 in short
 
 
 # ---------------------------------------------------------------- loading and small helpers
@@ -470,6 +472,40 @@ def selection_tables(confirm, val_d0) -> str:
     return "".join(out)
 
 
+def selection_summary(confirm, val_d0) -> str:
+    """The README's short form of section 8: the fresh seeds' numbers, the paired intervals, the cost ratio."""
+    by = {}
+    for r in confirm:
+        by.setdefault(r["run_name"].split("_", 1)[1].rsplit("_s", 1)[0], {})[r["seed"]] = r
+    lines = []
+    if val_d0:
+        best_val = max(val_d0, key=lambda r: r["val_final_top1"])
+        d0s = ", ".join(f"{r['config']['d0']:g}: {r['val_final_top1']:.2f}" for r in sorted(val_d0, key=lambda r: r["config"]["d0"]))
+        lines.append(f"- **d0 on the validation split** (W3A3, seed 0; validation top-1 by d0 — {d0s}): the split picks "
+                     f"d0 = {best_val['config']['d0']:g}" + (", the default." if best_val["config"]["d0"] == 8 else
+                                                             ", not the default d0 = 8."))
+    else:
+        lines.append("- d0 on the validation split: not measured yet.")
+    top = lambda k: ", ".join(f"{by[k][s]['final_top1']:.2f}" for s in sorted(by[k]))
+    if "cpu" in by and "cpu-plus" in by:
+        lines.append(f"- **Fresh seeds {', '.join(str(s) for s in sorted(by['cpu']))}** (never used to choose anything; "
+                     f"W3A3, test top-1): `cpu` {top('cpu')} (mean {statistics.fmean(r['final_top1'] for r in by['cpu'].values()):.2f}), "
+                     f"`cpu-plus` {top('cpu-plus')} (mean {statistics.fmean(r['final_top1'] for r in by['cpu-plus'].values()):.2f}).")
+    for a, b, label in CONFIRM_PAIRS:
+        if a in by and b in by:
+            p = paired({s: r["final_top1"] for s, r in by[a].items()}, {s: r["final_top1"] for s, r in by[b].items()})
+            if p["seeds"]:
+                cost = ""
+                if all("cpu_s" in by[k][s] and not by[k][s].get("synthetic_from_cache") for k in (a, b) for s in p["seeds"]):
+                    ratio = sum(by[a][s]["cpu_s"]["total"] for s in p["seeds"]) / sum(by[b][s]["cpu_s"]["total"] for s in p["seeds"])
+                    cost = f"; cost ratio {ratio:.2f}x in CPU seconds"
+                lines.append(f"- {label}: {p['mean']:+.2f} points paired over seeds {', '.join(map(str, p['seeds']))} "
+                             f"(95 % t interval {interval_text(p)}{cost}).")
+    if len(lines) == 1 and not by:
+        lines.append("- Fresh seeds 3 and 4: not measured yet.")
+    return "\n".join(lines)
+
+
 def paper_table(p) -> str:
     title = "## 6. GPU run at the paper's budget\n\n"
     if not p:
@@ -542,16 +578,16 @@ def accuracy_plot(runs, path: Path) -> bool:
     return True
 
 
-def update_readme(readme: Path, section: str) -> None:
+def update_readme(readme: Path, section: str, start: str = MARK_START, end: str = MARK_END) -> None:
     if not readme.is_file():
         print(f"warning: {readme} not found; README not updated", file=sys.stderr)
         return
     text = readme.read_text()
-    i, j = text.find(MARK_START), text.find(MARK_END)
+    i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
-        print(f"warning: {readme} has no '{MARK_START}' ... '{MARK_END}' markers; README not updated", file=sys.stderr)
+        print(f"warning: {readme} has no '{start}' ... '{end}' markers; README not updated", file=sys.stderr)
         return
-    readme.write_text(text[:i + len(MARK_START)] + "\n" + section.strip() + "\n" + text[j:])
+    readme.write_text(text[:i + len(start)] + "\n" + section.strip() + "\n" + text[j:])
 
 
 def main(argv=None):
@@ -586,6 +622,7 @@ def main(argv=None):
     link = os.path.relpath(md, readme.parent)
     update_readme(readme, main_md.replace("## 1. Main results", "### Main results", 1) + img(readme.parent)
                   + f"\n\nAll tables (ablation, sensitivity, real-data reference, cost, GPU run): [{link}]({link}).")
+    update_readme(readme, selection_summary(runs.get("confirm", []), runs.get("val-d0", [])), SEL_START, SEL_END)
     print(f"wrote {md}" + (f", {plot}" if has_plot else " (no main runs: no plot)"))
 
 

@@ -245,3 +245,20 @@ def test_selection_section_reads_the_validation_choice():
     val[1]["val_final_top1"] = 90.0
     md = mt.selection_tables([], val)
     assert "picks d0 = 16 (90.00)" in md and "a different choice" in md and "does not confirm d0 = 8" in md
+
+
+def test_readme_selection_block_is_generated_from_the_runs(tmp_path):
+    mt = _make_tables("make_tables_sel3")
+    confirm = [_run("cpu", 3, 72.0, 80.0, 1000), _run("cpu", 4, 73.0, 81.0, 1100),
+               _run("cpu-plus", 3, 79.0, 85.0, 1800), _run("cpu-plus", 4, 81.0, 86.0, 1900)]
+    text = mt.selection_summary(confirm, [_run("d0-8", 0, 72.3, 88.0, 1, d0=8.0), _run("d0-16", 0, 68.6, 86.0, 1, d0=16.0)])
+    assert "`cpu` 72.00, 73.00 (mean 72.50), `cpu-plus` 79.00, 81.00 (mean 80.00)" in text
+    assert f"cost ratio {(1800 + 1900) / 2100:.2f}x in CPU seconds" in text and "+7.50 points paired over seeds 3, 4" in text
+    assert "the split picks d0 = 8, the default" in text
+    readme = tmp_path / "README.md"
+    readme.write_text(f"a\n{mt.SEL_START}\nold\n{mt.SEL_END}\nb\n")
+    mt.update_readme(readme, text, mt.SEL_START, mt.SEL_END)
+    assert readme.read_text() == f"a\n{mt.SEL_START}\n{text}\n{mt.SEL_END}\nb\n"
+    # the committed README holds the block, so that make_tables can keep it in step with the runs
+    committed = (REPO / "README.md").read_text()
+    assert committed.count(mt.SEL_START) == 1 and committed.index(mt.SEL_START) < committed.index(mt.SEL_END)
