@@ -320,19 +320,38 @@ def filter_view(image: torch.Tensor, d0: float, mean=None, std=None, radius: flo
 
 
 def d0_sweep_figure(d0s, accuracy, confidence, hf_energy=None, title: str = "teacher on filtered synthetic images") -> Figure:
-    """The teacher's accuracy (on the assigned labels) and mean confidence p(y) against d0 ("inf" = unfiltered)."""
-    labels = [("none" if (d is None or d == float("inf")) else f"{d:g}") for d in d0s]
-    x = np.arange(len(labels))
-    fig = _figure(9 if hf_energy is not None else 5.5, 3.2)
+    """The teacher's accuracy (on the assigned labels) and mean confidence p(y) against d0.
+
+    No filter is d0 = infinity (pass ``None`` or ``float("inf")``): it is drawn apart at the right end, past a dotted
+    break and labelled "none (d0 = inf)", never joined to the finite d0s by a line. The finite d0s are sorted in
+    increasing order (stronger filter on the left), one tick each."""
+    inf = float("inf")
+    rows = sorted(((inf if d is None else float(d)), i) for i, d in enumerate(d0s))
+    finite = [(d, i) for d, i in rows if d != inf]
+    unfiltered = [i for d, i in rows if d == inf]
+    x = np.arange(len(finite), dtype=float)
+    x_none = len(finite) + 0.5  # one and a half steps right of the last finite d0: visibly apart
+    ticks = list(x) + ([x_none] if unfiltered else [])
+    labels = [f"{d:g}" for d, _ in finite] + (["none\n(d0 = inf)"] if unfiltered else [])
+    panels = [(accuracy, "o", "accuracy on assigned labels (%)", None), (confidence, "s", "mean p_teacher(y) (%)", None)]
+    fig = _figure(9 if hf_energy is not None else 5.5, 3.4)
     axes = fig.subplots(1, 2 if hf_energy is not None else 1, squeeze=False)[0]
-    axes[0].plot(x, 100 * np.asarray(accuracy, float), marker="o", label="accuracy on assigned labels (%)")
-    axes[0].plot(x, 100 * np.asarray(confidence, float), marker="s", label="mean p_teacher(y) (%)")
-    axes[0].set_xticks(x, labels)
-    axes[0].set(xlabel="filter d0 (smaller = stronger low-pass)", ylabel="%", title=title, ylim=(-2, 102))
-    axes[0].legend(fontsize="small", loc="lower right")
+    series = [(axes[0], panels)]
     if hf_energy is not None:
-        axes[1].plot(x, 100 * np.asarray(hf_energy, float), marker="o", color="tab:purple")
-        axes[1].set_xticks(x, labels)
+        series.append((axes[1], [(hf_energy, "o", None, "tab:purple")]))
+    for ax, lines in series:
+        for values, marker, label, color in lines:
+            v = 100 * np.asarray(values, float)
+            (line,) = ax.plot(x, v[[i for _, i in finite]], marker=marker, label=label, color=color)
+            if unfiltered:
+                ax.plot([x_none], v[unfiltered[:1]], marker=marker, linestyle="none", color=line.get_color())
+        if unfiltered:
+            ax.axvline(len(finite) - 0.25, color="0.6", linestyle=":", linewidth=1)
+        ax.set_xticks(ticks, labels)
+        ax.set_xlim(-0.5, (x_none if unfiltered else len(finite) - 1) + 0.5)
+    axes[0].set(xlabel="filter d0 (smaller = stronger low-pass)", ylabel="%", title=title, ylim=(-2, 102))
+    axes[0].legend(fontsize="small", loc="best")
+    if hf_energy is not None:
         axes[1].set(xlabel="filter d0", ylabel="% of spectral energy", title="high-frequency energy left")
     return fig
 

@@ -87,6 +87,25 @@ def test_activation_ranges_figure():
     plotting.close(fig)
 
 
+def test_d0_sweep_figure_puts_no_filter_on_the_right_apart():
+    """No filter is d0 = infinity: its points sit right of every finite d0, are not joined to them by a line, and
+    the finite d0s run in increasing order whatever order they are passed in (issue 18: no V-shaped curve)."""
+    inf = float("inf")
+    d0s, acc, conf, hf = [None, 8, 2, 32], [1.0, 0.3, 0.1, 0.99], [0.97, 0.31, 0.10, 0.96], [0.68, 0.24, 0.0, 0.65]
+    fig = plotting.d0_sweep_figure(d0s, acc, conf, hf)
+    for ax, values in ((fig.axes[0], acc), (fig.axes[1], hf)):
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels[:3] == ["2", "8", "32"] and labels[-1].startswith("none") and "inf" in labels[-1]
+        curve, apart = ax.lines[0], next(line for line in ax.lines if len(line.get_xdata()) == 1)
+        np.testing.assert_allclose(curve.get_ydata(), [100 * values[2], 100 * values[1], 100 * values[3]])
+        assert apart.get_linestyle() == "None" and apart.get_ydata()[0] == pytest.approx(100 * values[0])
+        assert apart.get_xdata()[0] > max(curve.get_xdata()) + 1  # drawn apart, past a gap
+    plotting.close(fig)
+    one = plotting.d0_sweep_figure([4, inf], [0.1, 1.0], [0.1, 0.9])  # inf as a number, no energy panel
+    assert len(one.axes) == 1 and [t.get_text() for t in one.axes[0].get_xticklabels()][0] == "4"
+    plotting.close(one)
+
+
 def test_top_channels_and_gradcam_steps_figure():
     torch.manual_seed(0)
     feats = torch.rand(6, 4, 4)

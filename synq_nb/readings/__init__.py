@@ -15,6 +15,14 @@ import math
 from ..results import paired, t_interval
 
 
+class Shown(str):
+    """The text :func:`show` returns: an ordinary ``str`` (for checks and tests) that IPython does not echo a second
+    time as the cell's ``Out[...]`` when ``R.show(...)`` is the last line of a cell (it is displayed already)."""
+
+    def _ipython_display_(self):
+        pass
+
+
 def show(markdown: str) -> str:
     """Display ``markdown`` as a Markdown output in a notebook (printed elsewhere); returns it, for checks."""
     try:
@@ -23,11 +31,11 @@ def show(markdown: str) -> str:
 
         if get_ipython() is not None:
             display(Markdown(markdown))
-            return markdown
+            return Shown(markdown)
     except ImportError:  # pragma: no cover - IPython is a dependency of ipywidgets
         pass
     print(markdown)
-    return markdown
+    return Shown(markdown)
 
 
 def num(x: float, digits: int = 2) -> str:
