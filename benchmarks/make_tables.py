@@ -397,6 +397,19 @@ SELECTION = (("d0 = 8", "CIFAR-10 test top-1, W3A3, seeds 0-2 (d0 4/8/16/32/80 o
              ("λ_CAM = 5, λ_CE = 0.5", "the first CPU prototype (METHOD.md), not swept", "not re-selected"))
 
 
+def whole_cpu_seconds(r, runs) -> float | None:
+    """CPU seconds of run ``r`` as if it had made its own synthetic set: a run that loaded the set from the cache gets
+    the synthesis CPU seconds of the run of ``runs`` that made it (same seed and synthesis settings)."""
+    if "cpu_s" not in r:
+        return None
+    if not r.get("synthetic_from_cache"):
+        return r["cpu_s"]["total"]
+    keys = ("num_images", "synth_iters", "synth_batch", "synth_lr", "alpha_bns", "beta_il", "gamma_il")
+    maker = next((m for m in runs if m["seed"] == r["seed"] and not m.get("synthetic_from_cache") and "cpu_s" in m
+                  and all(m["config"].get(k) == r["config"].get(k) for k in keys)), None)
+    return None if maker is None else r["cpu_s"]["total"] + maker["cpu_s"]["synthesis"]
+
+
 def selection_tables(confirm, val_d0) -> str:
     """Section 8: how each setting was chosen, d0 re-chosen on the validation split, and the out-of-sample seeds."""
     out = ["## 8. How the settings were chosen, and fresh seeds (issue 18)\n\n"
@@ -452,14 +465,15 @@ def selection_tables(confirm, val_d0) -> str:
         if a in by and b in by:
             p = paired({s: r["final_top1"] for s, r in by[a].items()}, {s: r["final_top1"] for s, r in by[b].items()})
             if p["seeds"]:
-                cost = "—"
-                if all("cpu_s" in by[k][s] and not by[k][s].get("synthetic_from_cache") for k in (a, b) for s in p["seeds"]):
-                    cost = (f"{sum(by[a][s]['cpu_s']['total'] for s in p['seeds']) / sum(by[b][s]['cpu_s']['total'] for s in p['seeds']):.2f}x")
+                ca = [whole_cpu_seconds(by[a][s], confirm) for s in p["seeds"]]
+                cb = [whole_cpu_seconds(by[b][s], confirm) for s in p["seeds"]]
+                cost = "—" if None in ca + cb else f"{sum(ca) / sum(cb):.2f}x"
                 prs.append([label, f"{p['mean']:+.2f}", ", ".join(f"{d:+.2f}" for d in p["diffs"]), interval_text(p), cost])
     if prs:
         out.append("\n\nPaired by seed (test top-1), with the 95 % t interval over the paired seeds (with two seeds "
                    "t = 12.7: only large, consistent effects are resolved) and the cost ratio (CPU seconds of the "
-                   "whole run, first setting over second; — where a run loaded its synthetic set from the cache):\n\n"
+                   "whole run, first setting over second; a run that loaded its synthetic set from the cache is "
+                   "charged the synthesis CPU seconds of the run that made it):\n\n"
                    + table(["comparison", "mean Δ", "per seed", "95 % t interval", "cost ratio"], prs))
     if "cpu" in by and "cpu-cam-off" in by:
         cam = [[key, s, f"{by[key][s]['val_rtn_cam_loss']:.4f}", f"{by[key][s]['val_final_cam_loss']:.4f}"]
@@ -495,10 +509,9 @@ def selection_summary(confirm, val_d0) -> str:
         if a in by and b in by:
             p = paired({s: r["final_top1"] for s, r in by[a].items()}, {s: r["final_top1"] for s, r in by[b].items()})
             if p["seeds"]:
-                cost = ""
-                if all("cpu_s" in by[k][s] and not by[k][s].get("synthetic_from_cache") for k in (a, b) for s in p["seeds"]):
-                    ratio = sum(by[a][s]["cpu_s"]["total"] for s in p["seeds"]) / sum(by[b][s]["cpu_s"]["total"] for s in p["seeds"])
-                    cost = f"; cost ratio {ratio:.2f}x in CPU seconds"
+                ca = [whole_cpu_seconds(by[a][s], confirm) for s in p["seeds"]]
+                cb = [whole_cpu_seconds(by[b][s], confirm) for s in p["seeds"]]
+                cost = "" if None in ca + cb else f"; cost ratio {sum(ca) / sum(cb):.2f}x in CPU seconds"
                 lines.append(f"- {label}: {p['mean']:+.2f} points paired over seeds {', '.join(map(str, p['seeds']))} "
                              f"(95 % t interval {interval_text(p)}{cost}).")
     if len(lines) == 1 and not by:

@@ -190,7 +190,7 @@ def _make_tables(name="make_tables_sel"):
 
 def test_confirm_and_validation_sets():
     runs = {n: (s, o) for n, s, o in grid.experiments({"confirm", "val-d0"}, "cpu", MODEL)}
-    assert {o["seed"] for s, o in runs.values() if s == "confirm"} == {3, 4}  # fresh seeds only
+    assert {o["seed"] for s, o in runs.values() if s == "confirm"} == {3, 4, 5}  # fresh seeds only
     assert runs["w3a3_cpu-cam-off_s3"][1]["cam"] == "off" and runs["w3a3_cpu_s3"][1]["cam"] == "on"
     assert runs["w3a3_cpu-plus_s4"][1]["preset"] == "cpu-plus"
     same_cost = grid.run_config(runs["w3a3_cpu-syn150-ep15_s3"][1])
@@ -262,3 +262,15 @@ def test_readme_selection_block_is_generated_from_the_runs(tmp_path):
     # the committed README holds the block, so that make_tables can keep it in step with the runs
     committed = (REPO / "README.md").read_text()
     assert committed.count(mt.SEL_START) == 1 and committed.index(mt.SEL_START) < committed.index(mt.SEL_END)
+
+
+def test_cost_of_a_run_that_loaded_its_synthetic_set_includes_the_makers_synthesis():
+    mt = _make_tables("make_tables_cost")
+    cfg = dict(num_images=1024, synth_iters=150, synth_batch=256, synth_lr=0.5, alpha_bns=1.0, beta_il=0.1, gamma_il=0.5)
+    maker = dict(seed=3, config=cfg, cpu_s=dict(synthesis=400.0, total=1100.0))
+    loader = dict(seed=3, config=cfg, synthetic_from_cache=True, cpu_s=dict(synthesis=0.1, total=700.0))
+    other = dict(seed=3, config=dict(cfg, synth_iters=50), cpu_s=dict(synthesis=130.0, total=600.0))
+    assert mt.whole_cpu_seconds(maker, [maker, loader]) == 1100.0
+    assert mt.whole_cpu_seconds(loader, [other, maker, loader]) == 1100.0  # 700 + the maker's 400, not the other's
+    assert mt.whole_cpu_seconds(loader, [other, loader]) is None  # no run made that set: no cost claimed
+    assert mt.whole_cpu_seconds(dict(seed=3), []) is None
