@@ -393,7 +393,7 @@ SELECTION = (("d0 = 8", "CIFAR-10 test top-1, W3A3, seeds 0-2 (d0 4/8/16/32/80 o
              ("50 synthesis iterations (`cpu`)", "CIFAR-10 test top-1 of single runs (200 iterations: 64.91 vs 72.31, "
               "METHOD.md; the first prototype's 200 vs 50)", "not re-selected"),
              ("`cpu-plus` levers (MSE ranges, T = 4, 150 it., 15 epochs)", "CIFAR-10 test top-1, W3A3, seeds 0-2 "
-              "(section 7), confirmed on the same seeds", "not re-selected; confirmed on fresh seeds 3-4 below"),
+              "(section 7), confirmed on the same seeds", "not re-selected; confirmed on fresh seeds 3-5 below"),
              ("λ_CAM = 5, λ_CE = 0.5", "the first CPU prototype (METHOD.md), not swept", "not re-selected"))
 
 
@@ -436,7 +436,7 @@ def selection_tables(confirm, val_d0) -> str:
                    + table(["d0", "seed", "validation top-1", "test top-1"], rows) + provenance(val_d0, "val-d0"))
     else:
         out.append(NOT_YET)
-    out.append("\n\n### Out of sample: seeds 3 and 4, W3A3\n\n")
+    out.append("\n\n### Out of sample: fresh seeds (3, 4, 5), W3A3\n\n")
     by = {}
     for r in confirm:
         by.setdefault(r["run_name"].split("_", 1)[1].rsplit("_s", 1)[0], {})[r["seed"]] = r
@@ -515,7 +515,7 @@ def selection_summary(confirm, val_d0) -> str:
                 lines.append(f"- {label}: {p['mean']:+.2f} points paired over seeds {', '.join(map(str, p['seeds']))} "
                              f"(95 % t interval {interval_text(p)}{cost}).")
     if len(lines) == 1 and not by:
-        lines.append("- Fresh seeds 3 and 4: not measured yet.")
+        lines.append("- Fresh seeds: not measured yet.")
     return "\n".join(lines)
 
 
