@@ -71,7 +71,7 @@ def course_map(times: dict | None, source: dict | None = None) -> str:
              "|---|---|---|---|---|"]
     for key, file, title, teaches, needs in LESSONS:
         t = (times or {}).get(key) or {}
-        lines.append(f"| [{title}]({file}) | {teaches} | {needs} | {duration(t.get('cold_s'))} | "
+        lines.append(f"| {title} | {teaches} | {needs} | {duration(t.get('cold_s'))} | "
                      f"{duration(t.get('warm_s'))} |")
     table = "\n".join(lines)
     if times is None:
