@@ -246,7 +246,7 @@ def test_validation_same_choice():
     assert "The teacher scores 99.98 %" in text
     assert "picks $d_0$ = 8 (97.10 %, +0.90 points ahead of $d_0$ = 16 (one seed: no interval))" in text
     assert "picked $d_0$ = 8 too: the same choice" in text and "different" not in text
-    assert "reported once, for the chosen setting: $d_0$ = 8, 72.31 %" in text
+    assert "for the chosen setting, $d_0$ = 8: 72.31 %" in text and "in-sample" in text and "candidate list" in text
     assert L.validation_choice(runs) == dict(val=8.0, test=8.0, same=True, candidates=[8.0, 16.0])
 
 
@@ -256,7 +256,7 @@ def test_validation_different_choice():
     assert "picks $d_0$ = 16 (97.10 %, +0.90 points ahead of $d_0$ = 8" in text
     assert "the test set picked $d_0$ = 8: a different choice" in text
     assert "still use $d_0$ = 8, chosen on the test set" in text
-    assert "reported once, for the chosen setting: $d_0$ = 16, 68.62 %" in text and "same choice" not in text
+    assert "for the chosen setting, $d_0$ = 16: 68.62 %" in text and "same choice" not in text
     assert L.validation_choice(runs)["same"] is False
 
 
@@ -265,7 +265,7 @@ def test_validation_same_choice_off_default_and_seeds():
     text = L.d0_validation(runs)
     assert "seeds 0, 1" in text and "| 16 | 97.50 |" in text and "(one seed" not in text
     assert "same choice" in text and "It is not the default $d_0$ = 8" in text
-    assert "reported once, for the chosen setting: $d_0$ = 16, 70.50 %" in text
+    assert "for the chosen setting, $d_0$ = 16: 70.50 %" in text
 
 
 def test_validation_one_candidate_and_no_test():

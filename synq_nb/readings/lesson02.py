@@ -295,7 +295,7 @@ def sweep(rows: dict, d0: float, radius: float, num_classes: int) -> str:
             out.append(f"At this notebook's $d_0$ = {d0:g} the teacher's accuracy is {_pct(a)} and its confidence "
                        f"{_pct(c)}, {100 * share:.0f} % of its unfiltered confidence. That alone does not rule the "
                        "setting out: fine-tuning's main target is the teacher's whole output distribution on the "
-                       "filtered image (knowledge distillation, notebook 05), which still says which classes the image "
+                       "filtered image (knowledge distillation, notebook 04), which still says which classes the image "
                        "resembles, and Idea 3 (notebook 04) withholds the hard label from the images the teacher finds "
                        "difficult. Only fine-tuned students can say whether the setting is good (below).")
         else:
@@ -431,11 +431,14 @@ def d0_validation(val_runs, default: float = 8.0) -> str:
             f"points ahead of $d_0$ = {runner:g}{one_seed}). ")
     if test is None:
         return head + pick + "These runs carry no test accuracy to compare the choice with."
-    reported = (f"The test set is reported once, for the chosen setting: $d_0$ = {val:g}, {num(g[val]['test'])} % "
-                "CIFAR-10 test top-1.")
+    reported = (f"The selection seed's test number for the chosen setting, $d_0$ = {val:g}: {num(g[val]['test'])} % "
+                "CIFAR-10 test top-1, in-sample (the test set saw this seed when $d_0$ was first chosen). The "
+                "out-of-sample test accuracy of the `cpu` preset comes from fresh seeds that chose nothing "
+                "(`results/runs/confirm`; 06 and RESULTS.md section 8).")
     if c["same"]:
-        verdict = (f"Among the same candidates the test set picked $d_0$ = {test:g} too: the same choice, now made "
-                   "without looking at the test set. ")
+        verdict = (f"Among the same candidates the test set picked $d_0$ = {test:g} too: the same choice, now confirmed on the "
+                   "validation split. The candidates themselves were the top of the test-set sweep, so the test set "
+                   "still chose the candidate list. ")
         if val != default:
             verdict += f"It is not the default $d_0$ = {default:g}, which the presets still use. "
     else:
