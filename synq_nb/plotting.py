@@ -471,7 +471,7 @@ def training_curves(history: dict, rtn: float | None = None, fp: float | None = 
         ax1.plot(np.arange(1, len(il) + 1) / n_per, il, color="lightgray", lw=0.6, label="total (per iteration)")
     for k, style in (("loss", "-"), ("kd", "--"), ("ce", ":"), ("cam", "-.")):
         if k in history and len(history[k]) and any(v for v in history[k]):
-            ax1.plot(ep, history[k], style, marker="o", ms=3, label={"loss": "total", "kd": "KD (KL)", "ce": "CE (easy samples)", "cam": "CAM"}[k])
+            ax1.plot(ep, history[k], style, marker="o", ms=3, label={"loss": "total", "kd": "KD (KL)", "ce": "selective CE (÷ whole batch)", "cam": "CAM"}[k])
     ax1.set(xlabel="epoch", ylabel="loss (epoch mean)", title="loss terms")
     ax1.set_yscale("log")
     ax1.legend(fontsize="small")
@@ -1087,22 +1087,27 @@ def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablatio
 
 def levers_figure(levers: dict, reference: str = "paper", title: str = "levers beyond the paper") -> Figure:
     """One row per lever (``levers``: {name: {seed: top-1}}, as :func:`synq_nb.results.by_lever` gives): a bar for
-    the mean paired difference to ``reference`` over the seeds both have, a dot for each seed's difference; green
-    where the gain is beyond the seed spread (:func:`synq_nb.results.beyond_seed_spread`), grey otherwise. Sorted
-    by the mean, largest at the top."""
-    from .results import beyond_seed_spread, paired
+    the mean paired difference to ``reference`` over the seeds both have, a dot for each seed's difference, a thin
+    line for the 95 % t interval of the mean (:func:`synq_nb.results.t_interval`, two seeds or more); the bar is
+    green where that interval lies above zero, red where it lies below, grey where it contains zero or there is one
+    seed (:func:`synq_nb.results.interval_verdict`). Sorted by the mean, largest at the top."""
+    from .results import interval_verdict, paired, t_interval
 
     rows = [(name, paired(v, levers[reference])) for name, v in levers.items() if name != reference]
     rows = [(n, p) for n, p in rows if p["seeds"]]
     rows.sort(key=lambda np_: np_[1]["mean"])
     fig = _figure(7.5, 0.45 * len(rows) + 1.4)
     ax = fig.subplots()
+    colour = {"gain": "tab:green", "loss": "tab:red", "unresolved": "0.7"}
     for i, (name, p) in enumerate(rows):
-        ax.barh(i, p["mean"], color="tab:green" if beyond_seed_spread(p) else "0.7", height=0.6)
+        ax.barh(i, p["mean"], color=colour[interval_verdict(p)], height=0.6)
+        if len(p["diffs"]) >= 2:
+            ax.plot(t_interval(p["diffs"]), [i, i], color="black", lw=1.0, zorder=2)
         ax.scatter(p["diffs"], [i] * len(p["diffs"]), color="black", s=14, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
     from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(color="tab:green", label="beyond the seed spread"), Patch(color="0.7", label="not")],
+    ax.legend(handles=[Patch(color="tab:green", label="95 % t interval above 0"),
+                       Patch(color="tab:red", label="below 0"), Patch(color="0.7", label="contains 0 / one seed")],
               fontsize=8, loc="lower right")
     ax.set_yticks(range(len(rows)), [f"{n} ({len(p['seeds'])} seed{'s' if len(p['seeds']) > 1 else ''})" for n, p in rows])
     ax.set_xlabel(f"top-1 gain over '{reference}' (points; bar: mean, dots: each seed)")

@@ -244,3 +244,18 @@ def test_level_tolerance_follows_the_test_set_size():
     small = L.mixed_reading(90.0, {"W4A8": 88.0, "W8A4": 87.7}, n_test=500)
     assert "cost the same, within 0.40 points (2 of 500 images)" in small
     assert "activations cost 0.30 points more" in L.mixed_reading(90.0, {"W4A8": 88.0, "W8A4": 87.7})
+
+
+def test_map_prerequisites_agree_with_each_lessons_before_you_start():
+    """The map's "needs first" column names only lessons that the lesson's own opening names (review finding)."""
+    import re
+
+    import nbformat
+
+    from synq_nb.notebooks_run import NOTEBOOK_DIR
+
+    for prefix, file, _title, _teaches, needs in L.LESSONS:
+        opening = nbformat.read(NOTEBOOK_DIR / file, as_version=4).cells[0].source
+        before = opening[opening.find("Before you start"):]
+        for n in re.findall(r"\b0\d(?:-0\d)?\b", needs.split(" (")[0]):
+            assert n in before or f"notebook {n}" in before.lower() or f"({n})" in before, (prefix, n)

@@ -222,7 +222,7 @@ def test_ablation_one_comparison_only():
 def test_control_not_in_checkout():
     for runs in (None, [], _control({3: 0.03}, {}), _control({}, {3: 0.03}), _control({3: 0.03}, {4: 0.03})):
         text = L.control(runs)
-        assert "not in this checkout" in text and "w3a3_cpu-cam-off_s{3,4}.json" in text
+        assert "not in this checkout" in text and "w3a3_cpu-cam-off_s{3,4,5}.json" in text
         assert L.control_verdicts(runs) is None and L.control_table(runs) == []
 
 

@@ -27,19 +27,19 @@ LESSONS = [
      "loss; turning noise into a labelled synthetic set; why the images are high-frequency; the NaN pitfall", "00"),
     ("02", "02_frequency_filtering.ipynb", "02 · Frequency filtering",
      "power spectra of real and synthetic images; the Gaussian low-pass filter and its cut-off d0 (SynQ's Idea 1)",
-     "01"),
+     "00, 01"),
     ("03", "03_gradcam_alignment.ipynb", "03 · Grad-CAM alignment",
      "Grad-CAM step by step; teacher and quantized student look at different places; the CAM alignment loss "
-     "(Idea 2)", "00, 01"),
+     "(Idea 2)", "00, 02 (its fine-tuned student is 05's run, made here if not cached)"),
     ("04", "04_difficulty_soft_labels.ipynb", "04 · Difficulty and soft labels",
      "difficulty 1 − p(y); when the assigned label is wrong; knowledge distillation's soft labels and the "
-     "threshold tau (Idea 3)", "01"),
+     "threshold tau (Idea 3)", "00, 01, 02"),
     ("05", "05_finetuning.ipynb", "05 · Fine-tuning",
-     "the full SynQ objective (Eq. 6) and a whole fine-tuning run, RTN against fine-tuned", "02, 03, 04"),
+     "the full SynQ objective (Eq. 6) and a whole fine-tuning run, RTN against fine-tuned", "00, 02, 03, 04"),
     ("06", "06_evaluation_ablation.ipynb", "06 · Evaluation and ablation",
-     "baseline, each idea alone, all three; how to read an ablation across seeds", "05"),
+     "baseline, each idea alone, all three; how to read an ablation across seeds", "01-05"),
     ("07", "07_reproduce.ipynb", "07 · Reproduce",
-     "a whole parameterised experiment over seeds, against the paper's Table 1", "05"),
+     "a whole parameterised experiment over seeds, against the paper's Table 1", "00, 05, 06"),
 ]
 
 NOT_MEASURED = "not measured yet"

@@ -18,7 +18,7 @@ from ..results import interval_verdict, paired
 # Thresholds of the verdicts (each is named in the reading it shapes)
 FEW_CODES = 0.01   # one step that changes fewer than this share of the 4-bit codes changes "almost none"
 SMALL_RAW = 0.1    # a raw term below this fraction of KD is "small next to KD"
-FLAT = 0.25        # accuracy that moves less than this share of the gap still left to FP is "flat"
+NOISE_SD = 2.0     # accuracy that moves by less than this many binomial sds of one test accuracy is "flat"
 LOSS_FELL = 0.10   # a loss that fell by at least this share "kept falling"
 CONSTANT_SHARE = 5.0  # a CE share whose range over the epochs is within this many points is "about constant"
 SPIKE = 2.0        # an iteration's loss above this multiple of its neighbours' median is a spike
@@ -106,8 +106,7 @@ def one_step(codes_changed: int, weights: int, channels_regridded: int, channels
             f"it is {num(loss_quantized, 4)} ({signed(pq, 4)}, {_pct(sq)}).")
     if sq > su:
         text += (f" So most of the change came from the quantized layers, through the {codes_changed:,} codes that "
-                 f"flipped and the grids that moved: a flipped code moves its weight by a whole quantization step, "
-                 f"far more than the latent change of a weight that did not flip.")
+                 f"flipped and the grids that moved (how the change splits between the two is not measured here).")
     else:
         text += (" So most of the change came from the parameters that are not quantized, which the step changes "
                  "directly; the quantized layers, with their few flipped codes, gave less.")
@@ -220,7 +219,19 @@ def _spike_part(iter_loss, ep) -> str:
             f"{num(iter_loss[i], 4)}, {ratios[i]:.1f}× the median of the {2 * NEIGHBOURS} iterations around it.")
 
 
-def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None) -> str:
+def _binomial_sd(acc: float, n: int) -> float:
+    """Sampling standard deviation (points) of an accuracy of ``acc`` % measured on ``n`` images."""
+    p = min(max(acc, 0.0), 100.0) / 100
+    return 100 * math.sqrt(p * (1 - p) / n)
+
+
+def _shape(a1: float, a_last: float, sd: float) -> str:
+    d = a_last - a1
+    return "rose" if d >= NOISE_SD * sd else "fell" if d <= -NOISE_SD * sd else "flat"
+
+
+def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None, n_synthetic: int = 0,
+           samples_drawn: int = 0) -> str:
     """The loss and accuracy curves of a run: how much the loss fell and whether in every epoch (rises named, and
     compared with the batch noise when ``iter_loss`` is given), which epochs were evaluated, how far the accuracy
     moved after the first evaluated epoch against the gap still left to full precision, the two set against
@@ -231,6 +242,8 @@ def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None) ->
     iter_loss = [float(v) for v in iter_loss] if iter_loss else None
     parts = [_loss_part(ep, loss, lr, iter_loss)]
     ev = [(e, float(a)) for e, a in zip(ep, history["top1"]) if a is not None]
+    reuse = samples_drawn / n_synthetic if n_synthetic else 0.0
+    i1 = j = None
     if not ev:
         parts.append("- **Accuracy.** No epoch was evaluated on the test set: there is no accuracy curve.")
         return "\n".join(parts)
@@ -260,40 +273,54 @@ def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None) ->
             acc += (f" Over epochs {ev[1][0]} to {e_last} it stayed between {num(min(later))} and {num(max(later))} % "
                     f"and ended {signed(a_last - a1)} points from epoch {e1}")
         remaining = fp - a1
+        sd = _binomial_sd(a_last, n_test)
         if remaining <= 0:
             shape = "above"
             acc += f"; after epoch {e1} it was already at or above full precision."
         else:
             f = (a_last - a1) / remaining
             acc += f", {_pct(f)} of the {num(remaining)} points that were still left to full precision."
-            if f >= FLAT:
-                shape = "rose"
+            shape = _shape(a1, a_last, sd)
+            if shape == "rose":
                 acc += f" **The curve rose towards the full-precision line after epoch {e1}.**"
-            elif f <= -FLAT:
-                shape = "fell"
+            elif shape == "fell":
                 acc += f" **The curve fell back after epoch {e1}: the later epochs lost accuracy.**"
             else:
-                shape = "flat"
                 acc += (f" **The curve is flat after epoch {e1}: it did not approach the full-precision line** (it "
-                        f"moved by less than {_pct(FLAT)} of the gap left).")
+                        f"moved by {num(abs(a_last - a1))} points, less than {NOISE_SD:g} sampling standard deviations "
+                        f"of one test accuracy, {NOISE_SD:g} × {sd:.2f} = {NOISE_SD * sd:.2f} points).")
                 if rtn < a1 <= a_last:
                     acc += f" {_pct((a1 - rtn) / (a_last - rtn))} of the final gain over RTN was there after epoch {e1}."
-        sd = 100 * math.sqrt(max(a_last, 0) / 100 * (1 - min(a_last, 100) / 100) / n_test)
         acc += (f" For scale: one accuracy measured on {n_test:,} test images has a sampling standard deviation of "
-                f"{sd:.2f} points (Exercise 4).")
+                f"{sd:.2f} points, $\\sqrt{{p(1-p)/n}}$ (Exercise 4).")
         parts.append(acc)
-        i1 = ep.index(e1)
-        lrel = (loss[-1] - loss[i1]) / loss[i1]
-        head = (f"- **Loss against accuracy.** Between epoch {e1} and epoch {ep[-1]} the loss "
-                f"{'fell' if lrel < 0 else 'rose'} by {_pct(abs(lrel))} while the accuracy moved by "
-                f"{signed(a_last - a1)} points.")
+        i1 = ep.index(e1)  # two evaluated epochs: there is at least one epoch after e1
+    if ev and len(ev) > 1 and i1 is not None:
+        # the epoch-e1 loss is a mean over the epoch that starts from RTN, while the epoch-e1 accuracy is measured
+        # at its end: the loss comparable with that accuracy is the next epoch's mean
+        j = i1 + 1
+        if j == len(ep) - 1:
+            parts.append(f"- **Loss against accuracy.** The epoch-{ep[i1]} loss is a mean over an epoch that starts from "
+                         f"RTN, while the epoch-{e1} accuracy is measured at its end; only one epoch follows epoch "
+                         f"{e1}, so there is no later fall of the loss to set against the accuracy.")
+            j = None
+    if ev and len(ev) > 1 and j is not None:
+        lrel = (loss[-1] - loss[j]) / loss[j]
+        head = (f"- **Loss against accuracy** (one seed). The epoch-{ep[i1]} loss is a mean over an epoch that starts "
+                f"from RTN, while the epoch-{e1} accuracy is measured at its end, so the loss to set against the "
+                f"accuracy after epoch {e1} is the next epoch's: from epoch {ep[j]} ({num(loss[j], 4)}) to epoch "
+                f"{ep[-1]} ({num(loss[-1], 4)}) the loss {'fell' if lrel < 0 else 'rose'} by {_pct(abs(lrel))}, while "
+                f"the accuracy moved by {signed(a_last - a1)} points from epoch {e1} to epoch {e_last}.")
         if lrel <= -LOSS_FELL and shape == "flat":
-            parts.append(head + " This contrast is the most instructive thing in the figure. The loss measures how "
-                         "well the student matches the teacher (and the assigned labels) on the filtered synthetic "
-                         "training images; the accuracy measures real test images. After epoch " + str(e1) + " the student kept coming closer to "
-                         "the teacher on the synthetic images, and that no longer carried over to the real ones: "
-                         "here a lower training loss did not make a better student on real images, which is why "
-                         "the course reports test accuracy, not the loss.")
+            parts.append(head + " The loss measures how well the student matches the teacher (and the assigned "
+                         "labels) on the filtered synthetic training images; the accuracy measures real test images. "
+                         f"In this run the later epochs lowered the training loss without a change of test accuracy "
+                         f"larger than the test-set noise. "
+                         + (f"One reason to keep in mind: the {n_synthetic:,} synthetic images are drawn about "
+                            f"{reuse:.0f} times each over the run, so a " if reuse else "One reason to keep in mind: a ")
+                         + "falling training loss may be the student fitting the synthetic set rather than imitating "
+                         "the teacher better. A lower training loss is not a better student on real images, which is "
+                         "why the course reports test accuracy, not the loss; one seed shows it here, not a rule.")
         elif lrel <= -LOSS_FELL and shape == "rose":
             parts.append(head + " Loss and accuracy moved together: imitating the teacher better on the synthetic "
                          "images carried over to the real ones.")
@@ -303,7 +330,7 @@ def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None) ->
         elif lrel <= -LOSS_FELL:
             parts.append(head)
         else:
-            parts.append(head + f" The loss did not fall by {_pct(LOSS_FELL)} or more after epoch {e1}: the later "
+            parts.append(head + f" The loss did not fall by {_pct(LOSS_FELL)} or more after epoch {ep[j]}: the later "
                          "epochs hardly trained the student further.")
     hf = [100 * float(v) for v in history.get("hard_frac", [])]
     if hf:
@@ -319,7 +346,7 @@ def curves(history: dict, rtn: float, fp: float, n_test: int, iter_loss=None) ->
     return "\n".join(parts)
 
 
-def curve_shape(history: dict, fp: float) -> str:
+def curve_shape(history: dict, fp: float, n_test: int = 10000) -> str:
     """The accuracy curve's verdict of :func:`curves`: ``'rose'``, ``'flat'``, ``'fell'``, ``'above'`` (already at
     full precision), or ``'one point'`` / ``'none'`` (fewer than two evaluated epochs); for the checks cell."""
     ev = [float(a) for a in history["top1"] if a is not None]
@@ -329,8 +356,7 @@ def curve_shape(history: dict, fp: float) -> str:
         return "one point"
     if fp - ev[0] <= 0:
         return "above"
-    f = (ev[-1] - ev[0]) / (fp - ev[0])
-    return "rose" if f >= FLAT else "fell" if f <= -FLAT else "flat"
+    return _shape(ev[0], ev[-1], _binomial_sd(ev[-1], n_test))
 
 
 # ------------------------------------------------------------------ the weighted terms
@@ -363,12 +389,12 @@ def loss_terms(contrib: dict, epochs, lambda_ce: float, lambda_cam: float) -> st
     if not lambda_cam or not c["cam"][0]:
         return text
     if rel["cam"] < 0 and s1 > s0:
-        text += (f" The CAM term fell (raw {num(cam0, 5)} to {num(cam1, 5)}: the student's maps came closer to the "
-                 f"teacher's) and yet its share rose from {_pct(s0)} to {_pct(s1)}, because the other terms fell "
+        text += (f" The CAM term fell (raw {num(cam0, 5)} to {num(cam1, 5)}: on the training images the student's maps "
+                 f"came closer to the teacher's) and yet its share rose from {_pct(s0)} to {_pct(s1)}, because the other terms fell "
                  f"faster: a growing share is not a growing term.")
     elif rel["cam"] < 0:
-        text += (f" The CAM term fell (raw {num(cam0, 5)} to {num(cam1, 5)}: the student's maps came closer to the "
-                 f"teacher's), faster than the total, so its share fell from {_pct(s0)} to {_pct(s1)}.")
+        text += (f" The CAM term fell (raw {num(cam0, 5)} to {num(cam1, 5)}: on the training images the student's maps "
+                 f"came closer to the teacher's), faster than the total, so its share fell from {_pct(s0)} to {_pct(s1)}.")
     else:
         text += (f" The CAM term rose (raw {num(cam0, 5)} to {num(cam1, 5)}): the student's maps moved away from the "
                  f"teacher's while training went on, a warning sign (one term growing while the loss falls).")
@@ -400,11 +426,19 @@ def rtn_vs_finetuned(fp: float, rtn: float, final: float, seed: int | None = Non
         line = (f"The committed runs at these settings ({source}): "
                 + paired_sentence(committed_final, committed_rtn, what="the gain of the final epoch over RTN") + ".")
         vals = [committed_final[s] for s in seeds]
-        where = ("within" if min(vals) <= final <= max(vals) else "above" if final > max(vals) else "below")
-        line += f" This execution's {num(final)} % is {where} their range of final accuracies ({num(min(vals))} to {num(max(vals))} %)"
         if seed is not None and seed in committed_final:
-            line += (f"; the committed run of seed {seed} ended at {num(committed_final[seed])} %, and this execution "
-                     f"of the same settings {signed(final - committed_final[seed])} points from it")
+            d = final - committed_final[seed]
+            others = [s for s in sorted(committed_final) if s != seed]
+            line += (f" This execution is the committed seed-{seed} run again, at the same settings, so it is not an "
+                     f"independent check: its final {num(final)} % "
+                     + ("reproduces the committed run exactly" if abs(d) < 0.005 else
+                        f"reproduces the committed run's {num(committed_final[seed])} % only to within "
+                        f"{num(abs(d))} points ({signed(d)})")
+                     + (f"; the other committed seeds ended at "
+                        f"{_list(f'{num(committed_final[s])} % (seed {s})' for s in others)}" if others else ""))
+        else:
+            where = ("within" if min(vals) <= final <= max(vals) else "above" if final > max(vals) else "below")
+            line += f" This execution's {num(final)} % is {where} their range of final accuracies ({num(min(vals))} to {num(max(vals))} %)"
         lines.append(line + ".")
         if baseline_rtn:
             p = paired(committed_rtn, baseline_rtn)
