@@ -144,6 +144,20 @@ def by_lever(runs, bits: int | None = 3, key: str = "final_top1") -> dict:
 
 
 
+def whole_cpu_seconds(run: dict, runs) -> float | None:
+    """CPU seconds of ``run`` as if it had made its own synthetic set (``cpu_s["total"]``): a run that loaded its set
+    from the cache is charged the synthesis CPU seconds of the run of ``runs`` that made it (same seed and synthesis
+    settings, not loaded from the cache). None without ``cpu_s``, or when no run of ``runs`` made the set."""
+    if "cpu_s" not in run:
+        return None
+    if not run.get("synthetic_from_cache"):
+        return run["cpu_s"]["total"]
+    keys = ("num_images", "synth_iters", "synth_batch", "synth_lr", "alpha_bns", "beta_il", "gamma_il")
+    maker = next((m for m in runs if m["seed"] == run["seed"] and not m.get("synthetic_from_cache") and "cpu_s" in m
+                  and all(m["config"].get(k) == run["config"].get(k) for k in keys)), None)
+    return None if maker is None else run["cpu_s"]["total"] + maker["cpu_s"]["synthesis"]
+
+
 def rule_false_positive_rate(rule, n_seeds: int, trials: int = 20000, seed: int = 0) -> float:
     """Share of ``trials`` simulated comparisons with NO true effect (paired differences drawn from a normal
     distribution with mean 0) on which ``rule`` (a function of a :func:`paired` dict) says there is one."""
