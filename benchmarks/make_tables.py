@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from synq_nb.results import (ADDED_LATER, BASELINE, IDEAS, by_seed, gap_closed, ideas, interval_verdict, lever_name,
-                              load_runs, paired, t_interval)
+                              load_runs, paired, t_interval, whole_cpu_seconds)
 
 NOT_YET = "_Not measured yet._"
 BITS = (4, 3)
@@ -395,19 +395,6 @@ SELECTION = (("d0 = 8", "CIFAR-10 test top-1, W3A3, seeds 0-2 (d0 4/8/16/32/80 o
              ("`cpu-plus` levers (MSE ranges, T = 4, 150 it., 15 epochs)", "CIFAR-10 test top-1, W3A3, seeds 0-2 "
               "(section 7), confirmed on the same seeds", "not re-selected; confirmed on fresh seeds 3-5 below"),
              ("λ_CAM = 5, λ_CE = 0.5", "the first CPU prototype (METHOD.md), not swept", "not re-selected"))
-
-
-def whole_cpu_seconds(r, runs) -> float | None:
-    """CPU seconds of run ``r`` as if it had made its own synthetic set: a run that loaded the set from the cache gets
-    the synthesis CPU seconds of the run of ``runs`` that made it (same seed and synthesis settings)."""
-    if "cpu_s" not in r:
-        return None
-    if not r.get("synthetic_from_cache"):
-        return r["cpu_s"]["total"]
-    keys = ("num_images", "synth_iters", "synth_batch", "synth_lr", "alpha_bns", "beta_il", "gamma_il")
-    maker = next((m for m in runs if m["seed"] == r["seed"] and not m.get("synthetic_from_cache") and "cpu_s" in m
-                  and all(m["config"].get(k) == r["config"].get(k) for k in keys)), None)
-    return None if maker is None else r["cpu_s"]["total"] + maker["cpu_s"]["synthesis"]
 
 
 def selection_tables(confirm, val_d0) -> str:
