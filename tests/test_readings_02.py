@@ -320,7 +320,10 @@ def test_verdicts():
     assert v["mechanism2"] is False
 
 
-def test_show_returns_the_text_without_a_second_echo(capsys):
+def test_show_returns_the_text_without_a_second_echo(capsys, monkeypatch):
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # outside a kernel, even after tests that made one
     """R.show's return value equals the Markdown (for checks) but is not echoed again as a cell's Out[...]."""
     from synq_nb import readings as R
 

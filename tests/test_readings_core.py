@@ -40,6 +40,9 @@ def test_paired_sentence_branches():
         R.paired_sentence({0: 1.0}, {1: 1.0})
 
 
-def test_show_returns_text(capsys):
+def test_show_returns_text(capsys, monkeypatch):
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # outside a kernel, even after tests that made one
     assert R.show("**x**") == "**x**"
     assert "**x**" in capsys.readouterr().out
