@@ -24,7 +24,7 @@ LESSONS = [
      "Python, PyTorch basics"),
     ("01", "01_synthesis.ipynb", "01 · Synthesis",
      "what BatchNorm statistics remember about the training data; the BNS loss and HAST's hard-sample inception "
-     "loss; turning noise into a labelled synthetic set; why the images are high-frequency; the NaN pitfall", "00"),
+     "loss; turning noise into a labelled synthetic set; how closely the images match the statistics, layer by layer; the NaN pitfall", "00"),
     ("02", "02_frequency_filtering.ipynb", "02 · Frequency filtering",
      "power spectra of real and synthetic images; the Gaussian low-pass filter and its cut-off d0 (SynQ's Idea 1)",
      "00, 01"),
