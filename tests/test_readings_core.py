@@ -46,3 +46,9 @@ def test_show_returns_text(capsys, monkeypatch):
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # outside a kernel, even after tests that made one
     assert R.show("**x**") == "**x**"
     assert "**x**" in capsys.readouterr().out
+
+
+def test_join_list_and_plural():
+    assert R.join_list([5]) == "5" and R.join_list([5, 10]) == "5 and 10" and R.join_list([1, 2, 3]) == "1, 2 and 3"
+    assert R.join_list([]) == "none"
+    assert R.plural(1, "seed") == "seed" and R.plural(2, "seed") == "seeds" and R.plural(0, "seed") == "seeds"

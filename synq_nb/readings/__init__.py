@@ -100,6 +100,19 @@ def paired_sentence(treatment: dict, control: dict, what: str = "the difference"
             f"[{signed(lo, digits)}, {signed(hi, digits)}]): {verdict}")
 
 
+def join_list(items) -> str:
+    """``[5, 10]`` -> ``'5 and 10'``; ``[1, 2, 3]`` -> ``'1, 2 and 3'``; ``[]`` -> ``'none'``."""
+    items = [str(i) for i in items]
+    if not items:
+        return "none"
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def plural(n: int, word: str) -> str:
+    """``(1, 'seed')`` -> ``'seed'``, ``(2, 'seed')`` -> ``'seeds'``."""
+    return f"{word}{'' if n == 1 else 's'}"
+
+
 def _digits(*values) -> int:
     m = max(abs(v) for v in values)
     if m == 0 or m >= 10:

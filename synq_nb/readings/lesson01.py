@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from . import num, signed
+from . import join_list as _list, plural as _plural
 
 # Thresholds of the verdicts (each is named in the reading it shapes)
 SKEWED = 0.5          # |skewness| above this: the histogram is "skewed"; below: "close to symmetric"
@@ -31,14 +32,8 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
-def _list(items) -> str:
-    """``[5, 10]`` -> ``'5 and 10'``; ``[1, 2, 3]`` -> ``'1, 2 and 3'``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{word}{'' if n == 1 else 's'}"
 
 
 def _layers(idx) -> str:

@@ -14,6 +14,7 @@ import statistics
 
 from ..results import by_seed, interval_verdict, paired
 from . import num, paired_sentence, signed
+from . import join_list as _list
 
 INF = float("inf")
 LEVEL = 0.05        # two top-1 accuracies (points) this close are "level"
@@ -182,9 +183,6 @@ def _mechanism3(gap: dict, students, real: str, raw: str, filtered: str) -> dict
     return dict(further_raw=further_raw, closer_filtered=closer_filtered, verdict=verdict)
 
 
-def _list(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def gap_reading(gap: dict, students, real: str = "real (test)", raw: str = "raw synthetic",

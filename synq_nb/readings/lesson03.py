@@ -15,6 +15,7 @@ import statistics
 
 from ..results import by_seed, interval_verdict, lever_name, paired, t_interval
 from . import num, paired_sentence, signed
+from . import join_list as _list
 
 # Thresholds of the verdicts (each is named in the reading it shapes)
 UNIFORM = 1e-6      # a gradient whose spread over the positions of a channel is below this is uniform (float32 rounding)
@@ -34,10 +35,6 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
-def _list(items) -> str:
-    """``[3, 4]`` -> ``'3 and 4'``; ``[1, 2, 3]`` -> ``'1, 2 and 3'``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def moved(before: float, after: float, rel: float = SAME) -> str:

@@ -16,6 +16,7 @@ import statistics
 
 from ..results import by_seed, interval_verdict, paired
 from . import num, paired_sentence, signed
+from . import join_list as _list
 
 # Constants and thresholds of the verdicts (each is named in the reading it shapes)
 PAPER_TAU = 0.7        # the SynQ paper's tau for ResNet-20 on CIFAR-10 (searched in {0.5, ..., 0.7})
@@ -43,11 +44,6 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{num(100 * x, digits)} %"
 
 
-def _list(items) -> str:
-    items = [str(i) for i in items]
-    if not items:
-        return "none"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _g(x: float) -> str:

@@ -19,6 +19,7 @@ import statistics
 
 from ..results import interval_verdict, lever_name, paired, t_interval, whole_cpu_seconds
 from . import num, paired_sentence, signed
+from . import join_list as _list
 
 # Constants and thresholds of the verdicts (each is named in the reading it shapes)
 GOAL_W3A3 = 78.0       # the top-1 set as the goal of the levers at W3A3 (issue 12)
@@ -39,12 +40,6 @@ VERDICT_WORDS = {"gain": "above zero", "loss": "below zero", "unresolved": "cont
 
 
 # ------------------------------------------------------------------ small helpers
-def _list(items) -> str:
-    """``[3, 4]`` -> ``'3 and 4'``; ``[1, 2, 3]`` -> ``'1, 2 and 3'``."""
-    items = [str(i) for i in items]
-    if not items:
-        return "none"
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _seeds(seeds) -> str:
