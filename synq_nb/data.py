@@ -116,9 +116,12 @@ def validation_set(name: str, normalize=None, limit: int | None = None) -> Image
     (CIFAR-10: 488 per class, 4,880 images), in class-interleaved order so that ``limit`` stays balanced.
 
     For choosing settings (d0, tau, levers) without looking at the test set. ``None`` where the training split has
-    no image at those positions (CIFAR-100: 500 images per class; ImageNet: no training split here)."""
+    no image at those positions (CIFAR-100: 500 images per class; ImageNet: no training split here), answered
+    without loading anything. Raises FileNotFoundError where CIFAR-10's training split is not on disk."""
     name = name.lower().replace("-", "")
-    if name == "imagenet":
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    if name != "cifar10":
         return None
     train = load_dataset(name, "train", normalize=normalize)
     per_class = [torch.nonzero(train.labels == c)[VAL_START:VAL_END, 0] for c in range(int(train.labels.max()) + 1)]

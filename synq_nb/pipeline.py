@@ -12,7 +12,7 @@ import torch
 
 from .config import SynQConfig
 from .cam import mean_cam_loss
-from .data import VAL_START, load_dataset, validation_set
+from .data import DATASETS, VAL_START, load_dataset, validation_set
 from .evaluation import evaluate
 from .filtering import low_pass_filter
 from . import distributed as D
@@ -100,7 +100,13 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
     if test_set is None:
         test_set = load_dataset(cfg.dataset, "test" if cfg.dataset != "imagenet" else "val", normalize=info, limit=cfg.eval_limit)
-    val_set = validation_set(cfg.dataset, normalize=info, limit=cfg.eval_limit) if cfg.dataset != "imagenet" else None
+    val_set, val_note = None, None  # a custom dataset (tests) or no training split on disk: run without validation
+    if cfg.dataset in DATASETS:
+        try:
+            val_set = validation_set(cfg.dataset, normalize=info, limit=cfg.eval_limit)
+        except FileNotFoundError as e:
+            val_note = f"no validation numbers: {e}"
+            print(f"note: {val_note}")
     times["load"] = time.perf_counter() - t
     cpu = {"load": time.process_time() - c0}
     eval_seconds = [0.0]
@@ -173,7 +179,7 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
         size_bits_fp=model_size_bits(teacher), size_bits_quant=model_size_bits(student),
         synthetic_from_cache=synthetic.from_cache, synthesis_seconds_when_made=synthetic.seconds,
         times_s=times, total_s=sum(v for k, v in times.items() if k != "evaluation_during_finetune"),
-        cpu_s=cpu, **val, val_images=len(val_set) if val_set is not None else 0,
+        cpu_s=cpu, **val, val_images=len(val_set) if val_set is not None else 0, **({'val_note': val_note} if val_note else {}),
         device=device_name(device) + (f" x {D.world_size()} processes" if D.is_distributed() else ""), torch=torch.__version__, date=time.strftime("%Y-%m-%d"),
         epochs_done=len(history["epoch"]), stopped_early=history.get("stopped_early"),
         history={k: v for k, v in history.items() if k not in ("iter_loss", "stopped_early")},

@@ -83,4 +83,26 @@ def test_resnet20_cifar100_end_to_end(tmp_path, monkeypatch):
     (ddir / "cifar100").mkdir()
     np.savez(ddir / "cifar100" / "test.npz", x=rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8),
              y=np.arange(20) % 100, classes=np.array([f"class{i}" for i in range(100)]))
-    _check_run(tmp_path, "resnet20_cifar100", "cifar100", 20, 32, 8, False)
+    r = _check_run(tmp_path, "resnet20_cifar100", "cifar100", 20, 32, 8, False)
+    assert r["val_images"] == 0 and "val_note" not in r  # CIFAR-100 has no validation split (500 images per class)
+
+
+def test_cifar10_run_without_a_training_split_records_why_it_has_no_validation_numbers(tmp_path, monkeypatch):
+    """An offline CIFAR-10 folder with the test set only: the run completes, its JSON says it has no validation
+    numbers and why (the validation split is carved from the training images), instead of failing or inventing them."""
+    from conftest import require_teacher_weights
+
+    require_teacher_weights()
+    ddir = tmp_path / "data" / "cifar10"
+    ddir.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    np.savez(ddir / "test.npz", x=rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8), y=np.arange(10),
+             classes=np.array([f"class{i}" for i in range(10)]))
+    monkeypatch.setenv("SYNQ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SYNQ_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    assert main(["run", "--model", "resnet20_cifar10_akamaster", *TINY, "--out", str(out)]) == 0
+    r = json.loads((out / "results.json").read_text())
+    assert r["val_images"] == 0 and "val_final_top1" not in r
+    assert "train" in r["val_note"]
+    assert r["eval_images"] == 10

@@ -56,13 +56,15 @@ def test_real_reference_cannot_reach_into_the_validation_split():
 
 
 def test_no_validation_split_where_the_training_split_is_too_small(tmp_path, monkeypatch):
-    # a CIFAR-100-shaped stand-in: 500 training images per class, fewer than VAL_START
-    (tmp_path / "cifar100").mkdir()
-    y = np.repeat(np.arange(100), 5)  # 5 per class is enough to show the rule
-    np.savez(tmp_path / "cifar100" / "train.npz", x=np.zeros((len(y), 32, 32, 3), np.uint8), y=y)
+    # CIFAR-100 has 500 training images per class, fewer than VAL_START; ImageNet has no training split here.
+    # Both are answered without loading anything (an empty data folder, no download).
     monkeypatch.setenv("SYNQ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SYNQ_DOWNLOAD_DIR", str(tmp_path / "downloads"))
     assert validation_set("cifar100") is None
     assert validation_set("imagenet") is None
+    assert not (tmp_path / "downloads").exists()
+    with pytest.raises(ValueError, match="unknown dataset 'tiny'"):
+        validation_set("tiny")
 
 
 def test_mean_cam_loss_does_not_depend_on_the_batch_size():
