@@ -15,7 +15,7 @@ endif
 SYNQ_CACHE_DIR ?= $(abspath .cache)
 export SYNQ_DATA_DIR SYNQ_WEIGHTS_DIR SYNQ_CACHE_DIR
 
-.PHONY: gpudata install demo test notebooks clean mutants book test-browser
+.PHONY: gpudata install demo test notebooks clean mutants book test-browser student
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python -m synq_nb.notebooks_run --out outputs/notebooks
+
+# The student edition (issue 19): every notebook with its exercises kept, its worked solutions removed (an empty code
+# cell in place of each solution's code) and all outputs cleared, into outputs/student/ (rule: synq_nb/student.py)
+student: $(STAMP)
+	$(BIN)/python -m synq_nb.student --out outputs/student
 
 # The course as a static site (Jupyter Book 1), offline, from the committed executed notebooks (not re-executed):
 # book/_build/html/index.html
