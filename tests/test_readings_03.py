@@ -359,3 +359,5 @@ def test_summary_control_resolved_one_seed_missing_and_floor_not_larger():
     one = L.summary(_cam(0.01, 0.01, 0.02, 0.01), 128, 3, 3, _control({3: 0.040}, {3: 0.041}), 20.0)
     assert "one seed, no interval" in one and "no claim beyond this pair of runs" in one
     assert "not in this checkout" in L.summary(_cam(0.01, 0.01, 0.02, 0.01), 128, 3, 3, None, 20.0)
+    student = L.summary(_cam(0.01, 0.01, 0.02, 0.01), 128, 3, 3, None, None)  # Exercise 3's solution removed
+    assert "Exercise 3 measures what it does" in student and "times the floored one" not in student

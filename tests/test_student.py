@@ -145,16 +145,19 @@ def _solution_only_names(nb) -> set:
         if _is_solution(c):
             from_solutions |= stores - defined
         else:
-            loads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            first_store = {}
+            for n in ast.walk(tree):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    first_store[n.id] = min(first_store.get(n.id, n.lineno), n.lineno)
+            # a load counts unless the same cell assigned the name on an earlier line
+            loads = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                     and not first_store.get(n.id, n.lineno) < n.lineno}
             missing |= (loads & from_solutions) - defined
             defined |= stores
     return missing
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="03's summary cell reads floor_ratio, which only "
-                                            "Solution 3 computes: needs a change in the notebook"))
-    if n.startswith("03") else n for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_kept_code_needs_nothing_from_a_removed_solution(name):
     """The student edition runs top to bottom: no kept cell reads a name that only a removed solution defines."""
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)

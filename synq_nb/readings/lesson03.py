@@ -427,7 +427,7 @@ def floor_gradient(results: dict, floor: float) -> str:
 
 
 # ------------------------------------------------------------------ summary
-def summary(cam_l: dict, m: int, w_bits: int, a_bits: int, confirm_runs, floor_ratio: float,
+def summary(cam_l: dict, m: int, w_bits: int, a_bits: int, confirm_runs, floor_ratio: float | None,
             rtn: str = "RTN", tuned: str = "SynQ fine-tuned") -> str:
     """This run's findings in a few bullets: the CAM loss before and after fine-tuning, the control, the floor."""
     out = [f"- **This run** (W{w_bits}A{a_bits}, {m} images of each kind): from RTN to the fine-tuned student, the "
@@ -453,6 +453,8 @@ def summary(cam_l: dict, m: int, w_bits: int, a_bits: int, confirm_runs, floor_r
                    f"{_moves_text(v['off_moves'], v['seeds'])}; the term's own effect, with minus without, is "
                    f"{signed(p['mean'], 4)} ({interval}): {verdict}. Accuracy, with minus without: "
                    f"{signed(statistics.fmean(v['acc_diffs']))} points ({acc}).")
+    if floor_ratio is None:  # the student edition: Exercise 3's solution, which measures it, was removed
+        return "\n".join(out + ["- **The floor**: Exercise 3 measures what it does to a nearly flat map."])
     out.append(f"- **The floor** (Exercise 3): on a nearly flat map the gradient without the floor is "
                f"{floor_ratio:,.0f} times the floored one." if floor_ratio >= 1 else
                f"- **The floor** (Exercise 3): on this map the gradient without the floor is not larger "
