@@ -40,6 +40,11 @@ class SyntheticSet:
         return len(self.labels)
 
 
+def _upcast(t: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 (autocast) to float32; float32 and float64 unchanged (float64: the equality tests)."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
 class BNStatsLoss:
     """Forward pre-hooks on every BatchNorm2d that compare the batch statistics of its input with
     the running ones. Use as a context manager; ``.loss()`` after each forward."""
@@ -49,12 +54,30 @@ class BNStatsLoss:
         if not self.bns:
             raise ValueError("the teacher has no BatchNorm2d layers: BN-statistics synthesis needs them")
         self.terms, self.handles = [], []
+        # grouped synthesis: the forward's batch is several synthesis batches of these sizes, one after the other,
+        # and each term is a vector, one L_BNS term per batch (None: the whole forward is one batch, a scalar)
+        self.sizes = None
 
     def _hook(self, bn, inputs):
-        x = inputs[0].float()  # a no-op in float32; under bf16 autocast, statistics in float32
+        x = _upcast(inputs[0])  # under bf16 autocast, statistics in float32
+        if self.sizes is not None:
+            self.terms.append(self._grouped_term(bn, x))
+            return
         mean = x.mean(dim=(0, 2, 3))
         var = x.var(dim=(0, 2, 3), unbiased=False)
         self.terms.append(F.mse_loss(mean, bn.running_mean) + F.mse_loss(var, bn.running_var))
+
+    def _grouped_term(self, bn, x):
+        """The term of each batch of ``self.sizes`` (G,): statistics over (N, H, W) within each batch."""
+        n, c = self.sizes[0], x.shape[1]
+        if all(s == n for s in self.sizes):  # one reshape: G x n x C x H x W, reduced over (n, H, W)
+            xs = x.reshape(len(self.sizes), n, c, -1)
+            mean, var = xs.mean(dim=(1, 3)), xs.var(dim=(1, 3), unbiased=False)
+        else:  # unequal batches (a smaller last one): batch by batch
+            parts = x.split(self.sizes)
+            mean = torch.stack([p.mean(dim=(0, 2, 3)) for p in parts])
+            var = torch.stack([p.var(dim=(0, 2, 3), unbiased=False) for p in parts])
+        return (mean - bn.running_mean).pow(2).mean(1) + (var - bn.running_var).pow(2).mean(1)
 
     def __enter__(self):
         self.handles = [bn.register_forward_pre_hook(self._hook) for bn in self.bns]
@@ -115,10 +138,70 @@ def _atomic_save(obj, path: Path):
         raise
 
 
+def _synthesize_grouped(teacher, bns, batches, labels, batch_size, shape, device, iters, lr, alpha_bns, beta_il,
+                        gamma_il, seed, augment, bf16, rows, images, bar):
+    """The batches ``batches`` optimised together: one teacher forward and backward per iteration on their
+    concatenation, with everything else kept per batch as in the batch-by-batch loop of :func:`synthesize`
+    (its own seeded generator for the noise and the augmentation draws, its own Adam and ReduceLROnPlateau
+    stepped on its own loss). The teacher is in eval mode, so an image's activations do not depend on the
+    other images of the forward; L_BNS's statistics are taken per batch (:meth:`BNStatsLoss._grouped_term`)
+    and L_IL is averaged per batch, so the gradient of the sum of the batch losses with respect to a batch's
+    pixels is the gradient of that batch's own loss: the same images up to float round-off."""
+    gens, ys, xs, opts, scheds = [], [], [], [], []
+    for b in batches:
+        gen = torch.Generator().manual_seed(seed * 100_003 + b)
+        y = labels[b * batch_size:(b + 1) * batch_size].to(device)
+        x = torch.randn((len(y),) + shape, generator=gen).to(device).requires_grad_()
+        opt = torch.optim.Adam([x], lr=lr)
+        gens.append(gen), ys.append(y), xs.append(x), opts.append(opt)
+        scheds.append(torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.1, patience=50, min_lr=1e-4))
+        rows[b] = []
+    sizes = [len(y) for y in ys]
+    y_all = torch.cat(ys)
+    owner = torch.repeat_interleave(torch.arange(len(sizes), device=device), torch.tensor(sizes, device=device))
+    counts = torch.tensor(sizes, dtype=torch.float32, device=device)
+
+    def per_batch(v):  # sum of a per-image vector within each batch: (G,)
+        return torch.zeros(len(sizes), dtype=v.dtype, device=device).index_add_(0, owner, v)
+
+    bns.sizes = sizes
+    try:
+        for it in range(iters):
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
+            inp = torch.cat([_augment(x, gen) if augment and torch.rand((), generator=gen) < 0.5 else x
+                             for x, gen in zip(xs, gens)])
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = teacher(inp)
+            logits = _upcast(logits)
+            l_bns = torch.stack(bns.terms).mean(0)  # (G,): the mean over BN layers of each batch's term
+            bns.terms = []
+            ce = F.cross_entropy(logits, y_all, reduction="none")  # hard_sample_il, per image, then per batch
+            p_y = logits.softmax(1).gather(1, y_all[:, None])[:, 0]
+            weight = (1 - p_y).clamp(min=1e-4).pow(gamma_il).detach()
+            l_il = beta_il * per_batch(weight * ce) / counts
+            loss = l_il + alpha_bns * l_bns
+            loss.sum().backward()
+            for opt in opts:
+                opt.step()
+            with torch.no_grad():
+                p = logits.softmax(1)
+                vals = torch.stack([loss.detach(), l_bns.detach(), l_il.detach(), per_batch(p.gather(1, y_all[:, None])[:, 0]),
+                                    per_batch((p.argmax(1) == y_all).float())], 1).tolist()  # one transfer
+            for b, sched, v in zip(batches, scheds, vals):
+                sched.step(v[0])
+                rows[b].append(v)
+            bar.update(len(batches))
+    finally:
+        bns.sizes, bns.terms = None, []
+    for b, x in zip(batches, xs):
+        images[b] = x.detach().cpu()
+
+
 def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_size: int = 256, lr: float = 0.5,
                alpha_bns: float = 1.0, beta_il: float = 0.1, gamma_il: float = 0.5, seed: int = 0,
                augment: bool | None = None, cache: bool | str | Path = True, progress: bool = True,
-               bf16: bool = False) -> SyntheticSet:
+               bf16: bool = False, group: int = 1) -> SyntheticSet:
     """Optimise ``num_images`` Gaussian-noise images into a labelled synthetic set.
 
     Labels are balanced (image i has class i mod num_classes). ``cache``: True for the default cache
@@ -127,6 +210,10 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
     cache key). Deterministic on CPU for a fixed seed. Under torchrun (:mod:`synq_nb.distributed`) rank r
     optimises the batches b with b % N == r and every rank receives the whole set, identical to a
     one-process run (each batch starts from its own seeded noise); only rank 0 writes the cache.
+    ``group``: how many synthesis batches go through the teacher as one forward (1: batch by batch; 0: all
+    of this process's batches at once; each batch keeps its own noise, augmentation draws, Adam and
+    plateau schedule, see :func:`_synthesize_grouped`). A speed option, not part of the cache key: the
+    images equal the batch-by-batch ones up to float round-off (tests/test_synthesis_grouped.py).
     """
     import time
 
@@ -136,6 +223,8 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
     for name, v in (("num_images", num_images), ("iters", iters), ("batch_size", batch_size)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if not isinstance(group, int) or isinstance(group, bool) or group < 0:
+        raise ValueError(f"group must be a non-negative integer (0: all batches in one forward), got {group!r}")
     if augment is None:
         augment = info.input_size > 64
     settings = dict(teacher=info.name, weights=_fingerprint(teacher), num_images=num_images, iters=iters,
@@ -171,8 +260,12 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
     images = {}
     start = time.perf_counter()
     bar = tqdm(total=len(mine) * iters, desc="synthesis", disable=not progress or not D.is_main(), mininterval=1.0)
+    size = len(mine) if group == 0 else group
     with BNStatsLoss(teacher) as bns:
-        for b in mine:
+        for i in range(0, len(mine), size) if size > 1 else ():  # grouped; the loop below: batch by batch
+            _synthesize_grouped(teacher, bns, mine[i:i + size], labels, batch_size, shape, device, iters, lr, alpha_bns,
+                                beta_il, gamma_il, seed, augment, bf16, rows, images, bar)
+        for b in mine if size <= 1 else ():
             gen = torch.Generator().manual_seed(seed * 100_003 + b)
             y = labels[b * batch_size:(b + 1) * batch_size].to(device)
             x = torch.randn((len(y),) + shape, generator=gen).to(device).requires_grad_()
@@ -184,7 +277,7 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
                 inp = _augment(x, gen) if augment and torch.rand((), generator=gen) < 0.5 else x
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                     logits = teacher(inp)
-                logits = logits.float()
+                logits = _upcast(logits)
                 l_bns = bns.loss()
                 l_il = hard_sample_il(logits, y, beta_il, gamma_il)
                 loss = l_il + alpha_bns * l_bns
