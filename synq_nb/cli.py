@@ -37,11 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "off by default, recorded in the config as extra.bf16)")
     r.add_argument("--channels-last", action="store_true", help="teacher and student in channels_last memory "
                    "format (a speed option; recorded as extra.channels_last; benchmarks/cost.py measures it)")
+    r.add_argument("--synth-group", type=int, default=None, metavar="N", help="synthesis batches per teacher "
+                   "forward (1: batch by batch, the default; 0: all at once): a speed option, the same images on the "
+                   "CPU (recorded as extra.synth_group; the synthetic-set cache is shared)")
     r.add_argument("--baseline", action="store_true", help="switch all three ideas off (KD + CE)")
     for flag, dest, help_ in (("--filter", "use_filter", "Idea 1: low-pass filter"),
                               ("--cam", "use_cam", "Idea 2: Grad-CAM alignment"),
                               ("--soft-labels", "use_soft_labels", "Idea 3: CE only on easy samples")):
         r.add_argument(flag, dest=dest, type=_bool, default=None, metavar="on|off", help=help_)
+    r.add_argument("--filter-calibration", dest="filter_calibration", type=_bool, default=None, metavar="on|off",
+                   help="with --filter on: calibrate the activation ranges on filtered images too (default on)")
     for name, typ in (("num_images", int), ("synth_iters", int), ("calib_images", int), ("epochs", int),
                       ("iters_per_epoch", int), ("batch_size", int), ("lr", float), ("d0", float), ("tau", float),
                       ("lambda_ce", float), ("lambda_cam", float), ("kd_temperature", float), ("kd_alpha", float),
@@ -84,7 +89,7 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
 
     overrides = {k: v for k, v in vars(args).items()
                  if v is not None and k not in ("command", "preset", "out", "no_progress", "baseline", "fresh", "bf16",
-                                                   "channels_last")}
+                                                   "channels_last", "synth_group")}
     if args.dataset is None:
         overrides["dataset"] = "cifar10" if args.model in _AKAMASTER else _PYTORCHCV[args.model].dataset
     if args.baseline:
@@ -94,6 +99,10 @@ def config_from_args(args: argparse.Namespace) -> SynQConfig:
         cfg = cfg.replace(extra=dict(cfg.extra, bf16=True))
     if getattr(args, "channels_last", False):
         cfg = cfg.replace(extra=dict(cfg.extra, channels_last=True))
+    if getattr(args, "synth_group", None) is not None:
+        if args.synth_group < 0:
+            raise ValueError(f"--synth-group must be 0 (all batches at once) or a positive number, got {args.synth_group}")
+        cfg = cfg.replace(extra=dict(cfg.extra, synth_group=args.synth_group))
     return cfg
 
 

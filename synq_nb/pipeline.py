@@ -54,7 +54,7 @@ def synthetic_set(cfg: SynQConfig, teacher, progress: bool = True) -> SyntheticS
     so that a script can make the sets of several runs ahead of them (benchmarks/gpu_run.sh)."""
     return synthesize(teacher, cfg.num_images, cfg.synth_iters, cfg.synth_batch, cfg.synth_lr, cfg.alpha_bns,
                       cfg.beta_il, cfg.gamma_il, seed=cfg.seed, progress=progress,
-                      bf16=bool(cfg.extra.get("bf16", False)))
+                      bf16=bool(cfg.extra.get("bf16", False)), group=int(cfg.extra.get("synth_group", 1)))
 
 
 def write_json(obj, path: Path):

@@ -2,11 +2,14 @@
 images batch-by-batch synthesis gives with the same seed, the same per-iteration history, each batch's own
 plateau schedule, and the same cache entry. Tiny random teachers: seconds, no data files.
 
-Equality is checked in float64 (teacher and images), where it holds to 1e-10: in float32 the two paths differ
-by round-off (the gradient of a batch's pixels agrees to about 1e-7 of its largest entry), which Adam amplifies
-where a pixel's gradient is near its eps (1e-8; the step is lr * g / (|g| + eps)), by up to 1e7. Measured on the
-depth-8 ResNet below in float32: 3e-6 after one iteration, 4e-3 at most (on 2.7 % of the pixels) after 15,
-the losses equal to 6 digits; the same kind of difference as another thread count or CPU gives.
+In float32 on the CPU the two are bitwise equal (the convolutions compute each image alike whatever the batch
+size, and the BN hook adds the mean's and the variance's gradients into the BN input one by one, as batch by
+batch does). That takes care: a near miss (gradients equal to 1e-7 of their largest entry) is amplified by Adam
+where a pixel's gradient is near its eps (1e-8; the step is lr * g / (|g| + eps)), by up to 1e7, and reaches
+pixel differences of 0.9 on ResNet-20 after 20 iterations at lr 0.5. Bitwise equality rests on the kernels: on
+this CPU the convolution's backward for a batch of 2 alone differs in the last bits from the same 2 images inside
+a larger batch (batches of 4 or more agree), so the float32 tests keep every batch at 4 images or more. The
+float64 test pins the mathematics (equal to 1e-10), whatever the platform's kernels.
 """
 from __future__ import annotations
 
@@ -35,12 +38,16 @@ def _run(teacher, n, batch, group, iters=20, **kw):
     return synthesize(teacher, n, iters=iters, batch_size=batch, group=group, **kw)
 
 
-def _same(a, b, atol=1e-10, rel=1e-10):
-    torch.testing.assert_close(a.images, b.images, atol=atol, rtol=0)
+def _same(a, b, exact=True):
+    if exact:
+        assert torch.equal(a.images, b.images), (a.images - b.images).abs().max()
+        assert a.history == b.history
+    else:
+        torch.testing.assert_close(a.images, b.images, atol=1e-10, rtol=0)
+        for k in a.history:
+            assert a.history[k] == pytest.approx(b.history[k], rel=1e-10, abs=1e-12), k
     assert torch.equal(a.labels, b.labels)
     assert a.settings == b.settings  # the cache key does not name the grouping
-    for k in a.history:
-        assert a.history[k] == pytest.approx(b.history[k], rel=rel, abs=1e-12), k
 
 
 def tiny_resnet(seed=0):
@@ -60,41 +67,33 @@ def tiny_resnet(seed=0):
 @pytest.mark.parametrize("n, group", [(24, 0), (24, 2), (24, 3), (22, 0)])
 def test_grouped_equals_batch_by_batch(n, group):
     """4 batches of 6 (or 6, 6, 6, 4) in one forward, in pairs, or as 3 + 1: the images and history of today's loop."""
-    teacher = tiny_teacher(seed=2).double()
-    with float64():
-        one = _run(teacher, n, 6, group=1)
-        grouped = _run(teacher, n, 6, group=group)
-        start = _run(teacher, n, 6, group=1, iters=1, lr=1e-12)
-    assert one.images.dtype == torch.float64
-    _same(one, grouped)
+    teacher = tiny_teacher(seed=2)
+    one = _run(teacher, n, 6, group=1)
+    _same(one, _run(teacher, n, 6, group=group))
     # not trivially: the images moved far from their starting noise
+    start = _run(teacher, n, 6, group=1, iters=1, lr=1e-12)
     assert (one.images - start.images).abs().mean() > 0.1
 
 
 def test_grouped_equals_batch_by_batch_with_augmentation():
     """With the synthesis augmentation on, each batch draws its own crops and flips from its own generator."""
-    teacher = tiny_teacher(seed=5, input_size=8).double()
-    with float64():
-        _same(_run(teacher, 18, 6, group=1, augment=True), _run(teacher, 18, 6, group=0, augment=True))
+    teacher = tiny_teacher(seed=5, input_size=8)
+    _same(_run(teacher, 18, 6, group=1, augment=True), _run(teacher, 18, 6, group=0, augment=True))
 
 
-def test_grouped_equals_batch_by_batch_on_a_residual_network():
+@pytest.mark.parametrize("n, batch", [(16, 4), (22, 6)])
+def test_grouped_equals_batch_by_batch_on_a_residual_network(n, batch):
+    net = tiny_resnet()
+    _same(_run(net, n, batch, group=1, iters=30), _run(net, n, batch, group=0, iters=30))
+
+
+def test_grouped_equals_batch_by_batch_in_float64():
     net = tiny_resnet().double()
     with float64():
-        one = _run(net, 16, 4, group=1, iters=60)
-        grouped = _run(net, 16, 4, group=0, iters=60)
-    _same(one, grouped)
-
-
-def test_grouped_in_float32_differs_by_round_off_only():
-    """float32 (what runs use): equal after one iteration to float precision; later the losses still agree."""
-    net = tiny_resnet()
-    a, b = _run(net, 16, 4, group=1, iters=1), _run(net, 16, 4, group=0, iters=1)
-    _same(a, b, atol=2e-5, rel=1e-5)
-    a, b = _run(net, 16, 4, group=1, iters=15), _run(net, 16, 4, group=0, iters=15)
-    for k in ("loss", "bns", "il"):
-        assert a.history[k] == pytest.approx(b.history[k], rel=1e-4), k
-    assert (a.images - b.images).abs().mean() < 1e-3
+        one = _run(net, 14, 4, group=1, iters=30)
+        grouped = _run(net, 14, 4, group=0, iters=30)
+    assert one.images.dtype == torch.float64
+    _same(one, grouped, exact=False)
 
 
 def test_each_batch_keeps_its_own_plateau_schedule():
@@ -168,3 +167,24 @@ def test_grouped_synthesis_finds_the_batch_by_batch_cache(tmp_path):
 def test_bad_group(bad):
     with pytest.raises(ValueError, match="group must be a non-negative integer"):
         synthesize(tiny_teacher(), 4, iters=1, batch_size=2, cache=False, progress=False, group=bad)
+
+
+def test_cli_synth_group_reaches_synthesize(monkeypatch):
+    """--synth-group N is recorded as extra.synth_group, and the pipeline's synthetic_set passes it on."""
+    import synq_nb.pipeline as P
+    from synq_nb.cli import build_parser, config_from_args
+
+    def cfg_of(*extra):
+        return config_from_args(build_parser().parse_args(["run", "--out", "unused", "--preset", "smoke", *extra]))
+
+    assert "synth_group" not in cfg_of().extra  # the configs of existing runs stay as they were
+    cfg = cfg_of("--synth-group", "0")
+    assert cfg.extra == {"synth_group": 0}
+    seen = {}
+    monkeypatch.setattr(P, "synthesize", lambda *a, **k: seen.update(k))
+    P.synthetic_set(cfg, teacher=None, progress=False)
+    assert seen["group"] == 0
+    P.synthetic_set(cfg_of(), teacher=None, progress=False)
+    assert seen["group"] == 1
+    with pytest.raises(ValueError, match="--synth-group must be 0"):
+        cfg_of("--synth-group", "-2")
