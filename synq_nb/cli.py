@@ -50,11 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, typ in (("num_images", int), ("synth_iters", int), ("calib_images", int), ("epochs", int),
                       ("iters_per_epoch", int), ("batch_size", int), ("lr", float), ("d0", float), ("tau", float),
                       ("lambda_ce", float), ("lambda_cam", float), ("kd_temperature", float), ("kd_alpha", float),
+                      ("lambda_fa", float), ("lambda_adv", float), ("adv_eps", float),
                       ("eval_limit", int), ("eval_every", int), ("max_finetune_seconds", float)):
         r.add_argument("--" + name.replace("_", "-"), dest=name, type=typ, default=None)
     r.add_argument("--train-data", choices=("synthetic", "real"), default=None,
                    help="real: fine-tune on NUM_IMAGES real training images (a reference, not zero-shot)")
     r.add_argument("--cam-target", choices=("label", "pred"), default=None)
+    r.add_argument("--cam-clamp-weights", dest="cam_clamp_weights", type=_bool, default=None, metavar="on|off",
+                   help="official code: Grad-CAM channel weights clamped at 0 (paper: off)")
     r.add_argument("--weight-range", choices=WEIGHT_RANGES, default=None,
                    help="beyond the paper: mse = per-channel weight clipping with the least squared error")
     r.add_argument("--act-quant", choices=ACT_QUANTS, default=None,

@@ -3,6 +3,8 @@
 Per synthetic batch: (augment) -> low-pass filter (Idea 1) -> difficulty from the teacher (Eq. 3)
 -> L = KD(teacher || student) + lambda_CE * CE on samples with difficulty <= tau (Idea 3)
        + lambda_CAM * ||CAM_t - CAM_s||^2 (Idea 2).
+The official code's extras, off by default (the paper's Eq. 6): Grad-CAM weights clamped at 0 (cam_clamp_weights),
++ lambda_FA * HAST's feature alignment and + lambda_adv * KD on adversarially perturbed images (synq_nb.hast).
 With all three switches off it is the baseline (KD + CE on every sample). One student forward and
 backward and one teacher forward per iteration; the teacher's Grad-CAM only back-propagates through
 its head.
@@ -22,7 +24,9 @@ from tqdm.auto import tqdm
 from .cam import cam_from_features, default_cam_layer, forward_with_features
 from .config import SynQConfig
 from .filtering import low_pass_filter
+from .hast import adversarial_images, feature_alignment_loss, record_outputs, residual_blocks
 from .losses import cam_loss, difficulty, kd_loss, selective_ce
+from .results import ADDED_LATER
 from .synthesis import _atomic_save, _fingerprint
 
 # Config fields that do not change what a run computes or reports, so a checkpoint written under
@@ -81,7 +85,8 @@ def check_resumable(state: dict, fingerprint: dict, path: str | Path):
                                 f"which run wrote it (an older synq_nb, or another program): it is not resumed, since "
                                 f"it may belong to another experiment; {how}")
     diffs = []
-    oc, nc = old.get("config", {}), fingerprint.get("config", {})
+    # fields added to the config later count as their value before then when a checkpoint lacks them
+    oc, nc = {**ADDED_LATER, **old.get("config", {})}, {**ADDED_LATER, **fingerprint.get("config", {})}
     missing = object()
     for k in sorted(set(oc) | set(nc)):
         a, b = oc.get(k, missing), nc.get(k, missing)
@@ -128,6 +133,12 @@ class SynQStep:
         # cfg.extra["bf16"]: the teacher's forward (and its Grad-CAM) under bfloat16 autocast; the fake-quantized
         # student stays in float32 (in bfloat16 its activations land in other quantization bins)
         self.bf16 = bool(cfg.extra.get("bf16", False))
+        # HAST's feature alignment (the official code's extra): the residual blocks whose outputs are aligned
+        self.blocks = residual_blocks(teacher) if cfg.lambda_fa > 0 else []
+        if cfg.lambda_fa > 0 and not self.blocks:
+            raise ValueError("lambda_fa > 0 (HAST's feature alignment) needs residual blocks, and this teacher has none; "
+                             "set lambda_fa=0")
+        self.student_blocks = self.blocks  # "module." + name when the student is wrapped
 
     def _teacher_precision(self, x):
         return torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -136,28 +147,43 @@ class SynQStep:
         cfg = self.cfg
         if cfg.use_filter:
             x = low_pass_filter(x, cfg.d0, cfg.filter_kind)
-        if cfg.use_cam:
-            with torch.enable_grad(), self._teacher_precision(x):
-                t_logits, t_feats = forward_with_features(self.teacher, x, self.layer)
-                t_target = y if cfg.cam_target == "label" else t_logits.argmax(1)
-                t_cam = cam_from_features(t_logits, t_feats, t_target, x.shape[-2:], True, cfg.cam_floor).detach()
-            t_logits, t_cam = t_logits.detach().float(), t_cam.float()  # no-ops in float32
-            s_logits, s_feats = forward_with_features(self.student, x, self.student_layer)
-            s_target = y if cfg.cam_target == "label" else s_logits.detach().argmax(1)
-            s_cam = cam_from_features(s_logits, s_feats, s_target, x.shape[-2:], True, cfg.cam_floor)
-            l_cam = cam_loss(t_cam, s_cam)
-        else:
-            with torch.no_grad(), self._teacher_precision(x):
-                t_logits = self.teacher(x)
-            t_logits = t_logits.float()
-            s_logits = self.student(x)
-            l_cam = s_logits.new_zeros(())
+        clamp = cfg.cam_clamp_weights
+        # the student's input; a leaf when the adversarial term needs d KD / dx (read from the same graph)
+        x_s = x.detach().requires_grad_() if cfg.lambda_adv > 0 else x
+        with record_outputs(self.teacher, self.blocks) as t_blocks, \
+                record_outputs(self.student, self.student_blocks) as s_blocks:
+            if cfg.use_cam:
+                with torch.enable_grad(), self._teacher_precision(x):
+                    t_logits, t_feats = forward_with_features(self.teacher, x, self.layer)
+                    t_target = y if cfg.cam_target == "label" else t_logits.argmax(1)
+                    t_cam = cam_from_features(t_logits, t_feats, t_target, x.shape[-2:], True, cfg.cam_floor,
+                                              clamp).detach()
+                t_logits, t_cam = t_logits.detach().float(), t_cam.float()  # no-ops in float32
+                s_logits, s_feats = forward_with_features(self.student, x_s, self.student_layer)
+                s_target = y if cfg.cam_target == "label" else s_logits.detach().argmax(1)
+                s_cam = cam_from_features(s_logits, s_feats, s_target, x.shape[-2:], True, cfg.cam_floor, clamp)
+                l_cam = cam_loss(t_cam, s_cam)
+            else:
+                with torch.no_grad(), self._teacher_precision(x):
+                    t_logits = self.teacher(x)
+                t_logits = t_logits.float()
+                s_logits = self.student(x_s)
+                l_cam = s_logits.new_zeros(())
         delta = difficulty(t_logits, y)
         l_kd = kd_loss(s_logits, t_logits, cfg.kd_temperature, cfg.kd_alpha)
         l_ce = selective_ce(s_logits, y, delta, cfg.tau if cfg.use_soft_labels else math.inf)
         loss = l_kd + cfg.lambda_ce * l_ce + cfg.lambda_cam * l_cam
         terms = dict(kd=l_kd.detach(), ce=l_ce.detach(), cam=l_cam.detach(),
                      hard_frac=(delta <= cfg.tau).float().mean() if cfg.use_soft_labels else torch.ones(()))
+        if self.blocks:  # HAST's feature alignment (synq_nb.hast)
+            l_fa = feature_alignment_loss(t_blocks, s_blocks)
+            loss = loss + cfg.lambda_fa * l_fa
+            terms["fa"] = l_fa.detach()
+        if cfg.lambda_adv > 0:  # HAST's adversarial term: the KD loss again, the student on x + adv_eps * sign(d KD / dx)
+            x_adv = adversarial_images(x_s, l_kd, cfg.adv_eps)
+            l_adv = kd_loss(self.student(x_adv), t_logits, cfg.kd_temperature, cfg.kd_alpha)
+            loss = loss + cfg.lambda_adv * l_adv
+            terms["adv"] = l_adv.detach()
         return loss, terms
 
 
@@ -185,6 +211,9 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     world, rank = D.world_size(), D.rank()
     if cfg.batch_size % world:
         raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the number of processes ({world})")
+    if cfg.lambda_adv > 0 and D.is_distributed():
+        raise ValueError("lambda_adv > 0 (HAST's adversarial term) runs the student twice per step, which this "
+                         "package does not do under DistributedDataParallel: run it in one process")
     share = slice(rank * cfg.batch_size // world, (rank + 1) * cfg.batch_size // world)
     images, labels = images.to(device), labels.to(device)
     named = [(n, p) for n, p in student.named_parameters() if p.requires_grad]
@@ -197,6 +226,8 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     gen = torch.Generator().manual_seed(cfg.seed + 7)
     total = cfg.epochs * cfg.iters_per_epoch
     history = {k: [] for k in ("epoch", "loss", "kd", "ce", "cam", "hard_frac", "lr", "seconds", "top1")}
+    hast = tuple(k for k, w in (("fa", cfg.lambda_fa), ("adv", cfg.lambda_adv)) if w > 0)  # recorded when on
+    history.update({k: [] for k in hast})
     history["iter_loss"] = []
     start_epoch = 0
     ckpt = Path(checkpoint) if checkpoint else None
@@ -228,14 +259,15 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
                  else "broadcast_buffers")
         model = DDP(student, device_ids=[device.index] if device.type == "cuda" else None, **{quiet: False})
     step_fn = SynQStep(model, teacher, cfg)
-    if model is not student:  # the Grad-CAM layer's name inside the wrapper
+    if model is not student:  # the Grad-CAM layer's and the residual blocks' names inside the wrapper
         step_fn.student_layer = "module." + step_fn.layer
+        step_fn.student_blocks = ["module." + b for b in step_fn.blocks]
     student.eval()  # BN keeps the teacher's running statistics; parameters still train
     teacher.eval()
     t_start = time.perf_counter()
     bar = tqdm(total=total, initial=start_epoch * cfg.iters_per_epoch, desc="fine-tuning",
                disable=not progress or not D.is_main(), mininterval=1.0)
-    names = ("loss", "kd", "ce", "cam", "hard_frac")
+    names = ("loss", "kd", "ce", "cam", "hard_frac") + hast
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
         per_iter = []  # one row of 0-d device tensors (loss and its terms) per iteration

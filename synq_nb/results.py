@@ -15,7 +15,8 @@ from pathlib import Path
 RUNS_DIR = Path(__file__).resolve().parent.parent / "results" / "runs"  # in a source checkout
 IDEAS = ("use_filter", "use_cam", "use_soft_labels")
 # config fields added after runs were recorded, with the value those runs had (a JSON without the key ran with it)
-ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0)
+ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0, cam_clamp_weights=False, lambda_fa=0.0,
+                   lambda_adv=0.0, adv_eps=0.01)
 IDEA_NAMES = ("filter", "CAM", "soft labels")
 BASELINE = (0, 0, 0)
 SYNQ = (1, 1, 1)
