@@ -12,7 +12,7 @@ import statistics
 import sys
 from pathlib import Path
 
-RUNS_DIR = Path(__file__).resolve().parent.parent / "results" / "runs"  # in a source checkout
+RUNS_DIR = Path(__file__).resolve().parent.parent / "results" / "runs"  # in a source checkout (else: synq_nb.bundle)
 IDEAS = ("use_filter", "use_cam", "use_soft_labels")
 # config fields added after runs were recorded, with the value those runs had (a JSON without the key ran with it)
 ADDED_LATER = dict(weight_range="minmax", act_quant="ema", quant_lr_mult=1.0, cam_clamp_weights=False, lambda_fa=0.0,
@@ -22,23 +22,55 @@ BASELINE = (0, 0, 0)
 SYNQ = (1, 1, 1)
 
 
-def load_runs(root=RUNS_DIR) -> dict[str, list[dict]]:
+class Runs(dict):
+    """What :func:`load_runs` returns: {set name: [run JSON, ...]}, plus ``source``, a sentence saying where the
+    runs were read from (this checkout's ``results/runs`` or the copy shipped in the package) for a notebook to print."""
+    source = ""
+
+
+_SAID_BUNDLE = False
+
+
+def load_runs(root=None) -> Runs:
     """{set name: [run JSON, ...]} sorted by run name; unreadable files are skipped with a warning.
 
-    Folders whose name starts with ``_`` (work folders) are ignored; a missing ``root`` gives ``{}``."""
-    root = Path(root)
-    sets = {}
+    ``root`` None: this checkout's ``results/runs`` (:data:`RUNS_DIR`) when it exists, else the copy shipped in the
+    package (``synq_nb/data/committed.json.gz``, :mod:`synq_nb.bundle`; the first such call prints a line saying
+    so); the result's ``source`` says which. A folder ``root``: only that folder (a missing one gives ``{}``).
+    Folders whose name starts with ``_`` (work folders) are ignored."""
+    global _SAID_BUNDLE
+    if root is None and not RUNS_DIR.is_dir():
+        from . import bundle
+
+        items = [(k.split("/")[0], Path(k).stem, r) for k, r in bundle.run_files().items()]
+        out = _group(items, f"the copy shipped in the package (synq_nb/data/{bundle.BUNDLE.name}, {len(items)} runs)")
+        if not _SAID_BUNDLE:
+            print(bundle.source_line(len(items)))
+            _SAID_BUNDLE = True
+        return out
+    root = Path(RUNS_DIR if root is None else root)
+    items = []
     for path in sorted(root.glob("*/*.json")) if root.is_dir() else []:
         if path.parent.name.startswith("_"):
             continue
         try:
-            r = json.loads(path.read_text())
+            items.append((path.parent.name, path.stem, json.loads(path.read_text())))
         except (OSError, json.JSONDecodeError) as e:
             print(f"warning: skipping {path}: {e}", file=sys.stderr)
-            continue
-        r.setdefault("run_name", path.stem)
-        sets.setdefault(r.get("set", path.parent.name), []).append(r)
-    return {k: sorted(v, key=lambda r: r["run_name"]) for k, v in sets.items()}
+    where = "results/runs/ in this source checkout" if root == RUNS_DIR else str(root)
+    return _group(items, f"{where} ({len(items)} runs)")
+
+
+def _group(items, source: str) -> Runs:
+    """(set folder, file stem, run JSON) triples -> :class:`Runs`: grouped by the run's ``set`` (else its folder),
+    ``run_name`` defaulting to the file stem, sorted by run name."""
+    sets = {}
+    for folder, stem, r in items:
+        r.setdefault("run_name", stem)
+        sets.setdefault(r.get("set", folder), []).append(r)
+    out = Runs({k: sorted(v, key=lambda r: r["run_name"]) for k, v in sets.items()})
+    out.source = source
+    return out
 
 
 def ideas(run: dict) -> tuple:
