@@ -105,8 +105,8 @@ def test_each_batch_keeps_its_own_plateau_schedule():
     def lrs_by_optimiser(group):
         seen = {}
 
-        def spy(self, *a, **k):
-            seen.setdefault(id(self), []).append(self.param_groups[0]["lr"])
+        def spy(self, *a, **k):  # keyed by id, the optimiser kept alive so that its id is not reused
+            seen.setdefault(id(self), (self, []))[1].append(self.param_groups[0]["lr"])
             return orig(self, *a, **k)
 
         torch.optim.Adam.step = spy
@@ -115,7 +115,7 @@ def test_each_batch_keeps_its_own_plateau_schedule():
                        cache=False, progress=False, group=group)
         finally:
             torch.optim.Adam.step = orig
-        return list(seen.values())
+        return [lrs for _, lrs in seen.values()]
 
     want = [0.5] * 52 + [0.05] * 51 + [0.005] * 7
     for group in (1, 0):
@@ -132,8 +132,8 @@ def test_each_scheduler_steps_on_its_own_batchs_loss(monkeypatch):
     steps = []
     orig_step = torch.optim.lr_scheduler.ReduceLROnPlateau.step
 
-    def spy(self, metrics, *a, **k):
-        steps.append((id(self), float(metrics)))
+    def spy(self, metrics, *a, **k):  # the scheduler itself kept, so that its id is not reused
+        steps.append((self, float(metrics)))
         return orig_step(self, metrics, *a, **k)
 
     monkeypatch.setattr(torch.optim.lr_scheduler.ReduceLROnPlateau, "step", spy)
@@ -145,8 +145,8 @@ def test_each_scheduler_steps_on_its_own_batchs_loss(monkeypatch):
                        progress=False, group=0)
     # batch by batch: batch 0's three losses, then batch 1's; grouped: interleaved per iteration
     by_sched = {}
-    for sid, v in steps:
-        by_sched.setdefault(sid, []).append(v)
+    for sched, v in steps:
+        by_sched.setdefault(id(sched), []).append(v)
     grouped = list(by_sched.values())
     assert [v for _, v in one[:3]] == pytest.approx(grouped[0], rel=1e-5)
     assert [v for _, v in one[3:]] == pytest.approx(grouped[1], rel=1e-5)
