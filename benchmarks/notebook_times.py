@@ -69,6 +69,10 @@ def main(argv=None) -> int:
         data["command"] = "python benchmarks/notebook_times.py --state warm|cold [--only NN] [--inplace]"
         out.write_text(json.dumps(data, indent=2) + "\n")
         print(f"{path.name}: {args.state} {sec:.0f} s (load {load_before:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+    if out.resolve() == OUT.resolve():  # the times ship with the package (synq_nb.bundle): keep the copy current
+        from synq_nb import bundle
+
+        print(f"rebuilt {bundle.write()}")
     return 1 if failed else 0
 
 

@@ -198,7 +198,17 @@ def test_confirm_and_validation_sets():
     assert (same_cost["synth_iters"], same_cost["epochs"]) == (plus.synth_iters, plus.epochs)
     assert same_cost["weight_range"] == "minmax" and same_cost["kd_temperature"] == 1.0  # the levers off
     assert sorted(o["d0"] for s, o in runs.values() if s == "val-d0") == [4, 8, 16, 32]
-    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0"}
+    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0", "calib"}
+
+
+def test_calib_set_is_synq_with_only_the_calibration_unfiltered():
+    """The control of the filter's two roles: SynQ's config with filter_calibration off and nothing else changed."""
+    (name, s, o), *rest = grid.experiments({"calib"}, "cpu", MODEL)
+    raw = grid.run_config(o)
+    synq = grid.run_config({k: v for k, v in o.items() if k != "filter_calibration"})
+    assert len(rest) == 2 and raw["filter_calibration"] is False and synq["filter_calibration"] is True
+    assert {k for k in raw if raw[k] != synq[k]} == {"filter_calibration"}
+    assert (raw["use_filter"], raw["use_cam"], raw["use_soft_labels"], raw["w_bits"]) == (True, True, True, 3)
 
 
 def test_runs_without_validation_numbers_are_not_reused_for_validation_sets(tmp_path):
