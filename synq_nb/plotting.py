@@ -137,6 +137,10 @@ def synthesis_history(history: dict, title: str = "synthesis") -> Figure:
     ax1, ax2, ax3 = fig.subplots(1, 3)
     it = np.arange(1, len(history["bns"]) + 1)
     ax1.semilogy(it, history["bns"], color="tab:blue")
+    # labels at 1, 2, 5 x the powers of 10 only (the default also labelled the minor ticks, crowded)
+    ax1.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax1.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax1.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax1.set(title="BN-statistics loss $L_{BNS}$", xlabel="iteration", ylabel="loss (log scale)")
     ax2.plot(it, history["il"], color="tab:orange")
     ax2.set(title="inception loss $L_{IL}$ (hard-sample CE)", xlabel="iteration", ylabel="loss")
@@ -198,23 +202,25 @@ def bn_statistics_figure(stats_by_source: dict, layer: int = -1, title: str = "B
     axes = fig.subplots(1, 4)
     for i, (src, stats) in enumerate(stats_by_source.items()):
         err = bn_stats_error(stats)
-        x = np.arange(len(err["names"]))
+        x = np.arange(1, len(err["names"]) + 1)  # layers counted from 1, as the readings count them
         axes[0].semilogy(x, err["mean"], marker="o", ms=3, label=src, color=f"C{i}")
         axes[1].semilogy(x, err["var"], marker="o", ms=3, label=src, color=f"C{i}")
         s = stats[layer]
         axes[2].scatter(s["running_mean"], s["mean"], s=8, alpha=0.7, label=src, color=f"C{i}")
         axes[3].scatter(s["running_var"], s["var"], s=8, alpha=0.7, label=src, color=f"C{i}")
     for ax, what in zip(axes[:2], ("mean", "variance")):
-        ax.set(xlabel="BatchNorm layer (input side, in network order)", ylabel=f"MSE of {what} vs running {what}",
+        ax.set(xlabel="BatchNorm layer (1 = first, in network order)", ylabel=f"MSE of {what} vs running {what}",
                title=f"per-layer {what} error")
-        ax.legend(fontsize="small")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     name = next(iter(stats_by_source.values()))[layer]["name"]
     for ax, what in zip(axes[2:], ("mean", "var")):
         lo = min(min(float(s[layer][what].min()), float(s[layer]["running_" + what].min())) for s in stats_by_source.values())
         hi = max(max(float(s[layer][what].max()), float(s[layer]["running_" + what].max())) for s in stats_by_source.values())
         ax.plot([lo, hi], [lo, hi], color="gray", lw=1, ls="--")
         ax.set(xlabel=f"running {what}", ylabel=f"batch {what}", title=f"{name}: per channel {what}")
-        ax.legend(fontsize="small")
+    # one legend for the four panels, below them (inside a panel it covered points)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=len(stats_by_source),
+               fontsize="small")
     fig.suptitle(title)
     return fig
 
@@ -678,6 +684,9 @@ def hard_sample_weight_figure(gammas=(0.5, 1.0, 2.0), clamp: float = 1e-4) -> Fi
     ax1.set(xlabel="teacher's p(y | x)", ylabel="weight (1 - p)^gamma", title="hard-sample weight")
     ax2.axvline(clamp, color="gray", ls=":", lw=1, label=f"1 - p = {clamp:g} (the package's clamp)")
     ax2.axvline(2.0**-24, color="black", ls=":", lw=1, label="1 - p = 2^-24 (p is 1.0 in float32)")
+    for at, text, colour in ((clamp, "clamp", "gray"), (2.0**-24, "p = 1.0 in float32", "black")):  # named on the plot
+        ax2.text(at * 1.4, 0.97, text, transform=ax2.get_xaxis_transform(), rotation=90, va="top", ha="left",
+                 fontsize="x-small", color=colour)
     ax2.set(xlabel="1 - p (log scale; p -> 1 to the left)", ylabel="|d weight / dp| (log scale)",
             title="its derivative")
     ax1.legend(fontsize="small"), ax2.legend(fontsize="x-small", loc="lower right")
@@ -999,7 +1008,7 @@ def weight_code_changes(before: nn.Module, after: nn.Module) -> dict:
     return out
 
 # ---- lesson figures for notebooks 06-07 ----
-def sweep_figure(rows: list, keys: list, title: str = "sweep") -> Figure:
+def sweep_figure(rows: list, keys: list, title: str = "sweep", rtn_label: str = "RTN (no fine-tuning)") -> Figure:
     """A parameter sweep (``python -m synq_nb.notebooks_run --sweep``): one bar per setting, grouped by the
     first swept parameter (and those swept together with it, e.g. ``w_bits+a_bits``), with the final top-1
     mean and its sample std over seeds (error bar), the RTN accuracy of the same setting (black tick) and the
@@ -1029,7 +1038,7 @@ def sweep_figure(rows: list, keys: list, title: str = "sweep") -> Figure:
         ax.bar(xs, [r["final_top1_mean"] for _, r in pts], width * 0.9, label=s or "final top-1",
                yerr=[r.get("final_top1_std") or 0.0 for _, r in pts], capsize=4, error_kw=dict(ecolor="dimgray", lw=1))
         ax.scatter(xs, [r.get("rtn_top1_mean") for _, r in pts], marker="_", s=600, linewidths=2.5, color="black", zorder=3,
-                   label="RTN (no fine-tuning)" if j == 0 else None)
+                   label=rtn_label if j == 0 else None)
     fps = [r["fp_top1"] for r in rows if r.get("fp_top1") is not None]
     if fps:
         ax.axhline(max(fps), ls="--", color="gray", lw=1, label="full precision")

@@ -35,6 +35,10 @@ class SyntheticSet:
     settings: dict = field(default_factory=dict)
     seconds: float = 0.0
     from_cache: bool = False
+    # the process's CPU seconds for the optimisation and torch's thread count then (None: a set cached before they
+    # were recorded)
+    cpu_seconds: float | None = None
+    threads: int | None = None
 
     def __len__(self):
         return len(self.labels)
@@ -250,6 +254,7 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
                 d = torch.load(path, map_location="cpu", weights_only=False)
                 if d["settings"] == settings:  # the file name is a hash of them: a guard against collisions
                     hit = SyntheticSet(d["images"], d["labels"], d["history"], d["settings"], d["seconds"], True)
+                    hit.cpu_seconds, hit.threads = d.get("cpu_seconds"), d.get("threads")
             except Exception:  # unreadable cache: recompute (and overwrite atomically)
                 pass
         # under torchrun every rank must take the same branch (a rank on another machine may lack the file)
@@ -266,6 +271,7 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
     rows = {}  # batch -> iters x 5 (loss, bns, il, sum of confidences, number correct), as read each iteration
     images = {}
     start = time.perf_counter()
+    cpu_start = time.process_time()
     bar = tqdm(total=len(mine) * iters, desc="synthesis", disable=not progress or not D.is_main(), mininterval=1.0)
     size = len(mine) if group == 0 else group
     with BNStatsLoss(teacher) as bns:
@@ -322,7 +328,8 @@ def synthesize(teacher: nn.Module, num_images: int, iters: int = 1000, batch_siz
             hist["accuracy"][it] += w * acc / n_b
     out = SyntheticSet(torch.cat(out_images), labels, {k: v.tolist() for k, v in hist.items()}, settings,
                        time.perf_counter() - start)
+    out.cpu_seconds, out.threads = time.process_time() - cpu_start, torch.get_num_threads()
     if path is not None and D.is_main():
         _atomic_save(dict(images=out.images, labels=out.labels, history=out.history, settings=settings,
-                          seconds=out.seconds), path)
+                          seconds=out.seconds, cpu_seconds=out.cpu_seconds, threads=out.threads), path)
     return out
