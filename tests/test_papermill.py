@@ -125,7 +125,7 @@ def _fake_summary(folder: Path, finals, rtn, warnings=()):
     folder.mkdir(parents=True)
     folder.joinpath("summary.json").write_text(json.dumps(dict(
         seeds=list(range(len(finals))), fp_top1=91.73, rtn_top1_mean=rtn, final_top1=finals,
-        final_top1_mean=statistics.mean(finals), final_top1_std=statistics.stdev(finals) if len(finals) > 1 else 0.0,
+        final_top1_mean=statistics.mean(finals), final_top1_std=statistics.stdev(finals) if len(finals) > 1 else None,
         drop_from_fp=91.73 - statistics.mean(finals), warnings=list(warnings), eval_images=1000, preset="smoke")))
 
 

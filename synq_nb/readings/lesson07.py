@@ -1,10 +1,13 @@
 """Readings of notebook 07 (reproduce a whole experiment), generated from the values it computed: the committed main
-runs, how this execution got its runs (computed or reloaded, with the seconds measured when they were computed),
-the seeds of this run, the final epoch against the best one, the drop from full precision against the paper's Table
-1, the budget against the paper's, the levers beyond the paper (paired differences with 95 % t intervals, the
-device they ran on), the ``cpu-plus`` preset in sample (seeds 0-2, which chose the levers) and out of sample (the
+runs (and where SynQ's lead over the baseline arises: at RTN or in fine-tuning, with the measured cost per
+iteration), how this execution got its runs (computed or reloaded, with the seconds measured when they were
+computed), the seeds of this run, the final epoch against the best one, the drop from full precision against the
+paper's Table 1, the budget against the paper's, the levers beyond the paper (paired differences with 95 % t
+intervals, the device they ran on, the cost per iteration where measured), the teacher's soft labels on this run's
+synthetic set, the ``cpu-plus`` preset in sample (seeds 0-2, which chose the levers) and out of sample (the
 ``confirm`` set: fresh seeds, CPU seconds at one thread each, SynQ as published at ``cpu-plus``'s iteration counts
-as the same-cost control), the real-data frontier, the solutions of Exercises 2-5 and the summary.
+as the same-cost control, whatever seeds it has), the real-data frontier (on shared seeds), the solutions of
+Exercises 2-5 and the summary.
 
 Every function takes values the notebook computed (or the committed run JSONs, ``synq_nb.results.load_runs()``)
 and returns Markdown; where the reading depends on the outcome, the function picks the words
@@ -17,24 +20,26 @@ import math
 import re
 import statistics
 
-from ..results import interval_verdict, lever_name, paired, t_interval, whole_cpu_seconds
+from ..results import T975, gap_closed, interval_verdict, lever_name, paired, t_interval, whole_cpu_seconds
 from . import num, paired_sentence, signed
 from . import join_list as _list
 
 # Constants and thresholds of the verdicts (each is named in the reading it shapes)
 GOAL_W3A3 = 78.0       # the top-1 set as the goal of the levers at W3A3 (issue 12)
+GOAL_SOURCE = "which the project's issue 12 set for W3A3 without any real image, as a mean over seeds 0-2"
 STEADIER = 2.0         # one row's seed std at least this multiple of the other's "varies ... times as much"
+CONFIDENT = 0.9        # the teacher's median largest probability at least this: its soft labels are "nearly one-hot"
 NOT_IN_CHECKOUT = "not in this checkout"
 CPU, PLUS, SAME_COST, CAM_OFF = "cpu", "cpu-plus", "cpu-syn150-ep15", "cpu-cam-off"  # names in the confirm set
-CONFIRM_FILES = ("`results/runs/confirm/w3a3_{cpu,cpu-plus}_s{3,4}.json` (fresh seeds, one thread each, with CPU "
-                 "seconds per stage) and `results/runs/confirm/w3a3_cpu-syn150-ep15_s{3,4}.json` (SynQ as published "
+CONFIRM_FILES = ("`results/runs/confirm/w3a3_{cpu,cpu-plus}_s*.json` (fresh seeds, one thread each, with CPU "
+                 "seconds per stage) and `results/runs/confirm/w3a3_cpu-syn150-ep15_s*.json` (SynQ as published "
                  "at `cpu-plus`'s iteration counts)")
 SETTING_NAMES = {CPU: "`cpu` (SynQ as published)", PLUS: "`cpu-plus`",
                  SAME_COST: "SynQ as published at `cpu-plus`'s iteration counts (`cpu-syn150-ep15`)",
                  CAM_OFF: "`cpu` with λ_CAM = 0 (`cpu-cam-off`)"}
 LEVER_WORDS = {"kdT4": "KD at $T$ = 4", "kdT8": "KD at $T$ = 8", "mse": "MSE weight ranges",
                "lsq": "learned activation step sizes, LSQ", "qlr10": "LSQ step sizes at 10× the learning rate"}
-# LSQ on or off, everything else the same: (with LSQ, without it)
+# LSQ on or off: (with LSQ, without it); the last pair also raises the step sizes' learning rate tenfold
 LSQ_PAIRS = (("lsq", "paper"), ("mse-lsq", "mse"), ("mse-lsq-kdT4", "mse-kdT4"), ("mse-lsq-qlr10", "mse"))
 VERDICT_WORDS = {"gain": "above zero", "loss": "below zero", "unresolved": "contains zero"}
 
@@ -89,6 +94,24 @@ def interval_text(p: dict) -> str:
     return f"[{signed(lo)}, {signed(hi)}] {VERDICT_WORDS[interval_verdict(p)]}"
 
 
+def welch_interval(a, b) -> dict | None:
+    """Mean of ``a`` minus mean of ``b`` for two groups of different seeds (unpaired), with Welch's 95 % t interval:
+    {"diff", "lo", "hi", "half", "df"}; the Welch-Satterthwaite degrees of freedom are rounded down (which widens the
+    interval a little) to use :data:`synq_nb.results.T975`. None with fewer than two values on a side."""
+    a, b = list(a.values()) if isinstance(a, dict) else list(a), list(b.values()) if isinstance(b, dict) else list(b)
+    if len(a) < 2 or len(b) < 2:
+        return None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    if va + vb == 0:
+        d = _mean(a) - _mean(b)
+        return dict(diff=d, lo=d, hi=d, half=0.0, df=len(a) + len(b) - 2)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    k = max(1, int(df))
+    half = (T975[k - 1] if k <= len(T975) else 1.96) * math.sqrt(va + vb)
+    d = _mean(a) - _mean(b)
+    return dict(diff=d, lo=d - half, hi=d + half, half=half, df=df)
+
+
 def _t_note(n: int) -> str:
     if n == 2:
         return (" With two seeds the 95 % t quantile is 12.7: only a large and very consistent effect gets an "
@@ -98,15 +121,17 @@ def _t_note(n: int) -> str:
 
 # ------------------------------------------------------------------ the committed runs, arranged for the readings
 def main_by_bits(main_runs) -> dict:
-    """{w_bits: {"synq": {seed: final top-1}, "baseline": {...}, "rtn": {seed: SynQ's RTN top-1}}} from the committed
-    ``main`` runs, for the bit-widths that have both SynQ and the baseline."""
+    """{w_bits: {"synq": {seed: final top-1}, "baseline": {...}, "rtn": {seed: SynQ's RTN top-1}, "baseline_rtn":
+    {seed: the baseline's RTN top-1}}} from the committed ``main`` runs, for the bit-widths that have both SynQ and
+    the baseline."""
     from ..results import BASELINE, SYNQ, by_seed
 
     out = {}
     for bits in sorted({r["w_bits"] for r in main_runs or []}, reverse=True):
         final, rtn = by_seed(main_runs, bits=bits), by_seed(main_runs, bits=bits, key="rtn_top1")
         if SYNQ in final and BASELINE in final:
-            out[bits] = dict(synq=final[SYNQ], baseline=final[BASELINE], rtn=rtn[SYNQ])
+            out[bits] = dict(synq=final[SYNQ], baseline=final[BASELINE], rtn=rtn[SYNQ],
+                             baseline_rtn=rtn.get(BASELINE, {}))
     return out
 
 
@@ -125,7 +150,8 @@ def committed_drops(main_runs, row: dict) -> list:
 
 def real_reference(real_runs, bits: int = 3, images: int = 1024) -> dict | None:
     """The real-data reference (``results/runs/real``) at ``bits`` on ``images`` real training images: the final
-    top-1 of SynQ and of the baseline, the seeds; None when either is missing."""
+    top-1 of SynQ and of the baseline (means, and ``by_seed``: SynQ's {seed: top-1}), the seeds; None when either
+    is missing."""
     from ..results import BASELINE, SYNQ, ideas
 
     sel = [r for r in real_runs or [] if r["w_bits"] == bits and r["config"].get("num_images") == images]
@@ -134,7 +160,8 @@ def real_reference(real_runs, bits: int = 3, images: int = 1024) -> dict | None:
         by.setdefault(ideas(r), {})[r["seed"]] = r["final_top1"]
     if SYNQ not in by or BASELINE not in by:
         return None
-    return dict(synq=_mean(by[SYNQ]), baseline=_mean(by[BASELINE]), images=images, seeds=sorted(by[SYNQ]))
+    return dict(synq=_mean(by[SYNQ]), baseline=_mean(by[BASELINE]), images=images, seeds=sorted(by[SYNQ]),
+                by_seed=dict(sorted(by[SYNQ].items())))
 
 
 def in_sample_rows(plus_runs, cpu: dict) -> list:
@@ -146,10 +173,85 @@ def in_sample_rows(plus_runs, cpu: dict) -> list:
 
 
 # ------------------------------------------------------------------ section 2: the committed main runs
-def committed(by_bits: dict) -> str:
-    """The committed main runs: ``by_bits`` = {w_bits: {"synq": {seed: final top-1}, "baseline": {...}}}. SynQ
-    against the baseline at each bit-width, mean ± std, the paired difference with its interval, which row varies
-    more from seed to seed, and whether the finding (SynQ above the baseline) holds at every bit-width."""
+def synq_iteration_cost(cost: dict | None, batch: int) -> dict | None:
+    """SynQ's fine-tuning iteration against the baseline's at ``batch`` from a ``benchmarks/cost.py`` file
+    (``results/cost_cpu.json``): {"ratio", "batch", "device", "iters"}; None when the file or the batch is missing."""
+    row = (cost or {}).get("per_batch", {}).get(str(batch))
+    if not row or "ratio_synq_over_baseline" not in row:
+        return None
+    return dict(ratio=row["ratio_synq_over_baseline"], batch=batch, device=cost["device"], iters=cost.get("iters"))
+
+
+def lever_iteration_costs(cost_files: dict, levers: dict) -> dict:
+    """{lever row: [(its fine-tuning iteration over plain SynQ's, device, file), ...]} for the rows of ``levers``
+    that a ``benchmarks/cost.py`` file measured as a variant (``cost_files``: {file stem: its JSON})."""
+    out = {}
+    for stem, c in sorted(cost_files.items()):
+        v = c.get("variants") or {}
+        if "synq" not in v:
+            continue
+        for name in v:
+            if name in levers and isinstance(v[name], dict) and "median_s" in v[name]:
+                out.setdefault(name, []).append((v[name]["median_s"] / v["synq"]["median_s"], c.get("device", "?"),
+                                                 f"results/{stem}.json"))
+    return out
+
+
+def gains_over_rtn(d: dict) -> dict | None:
+    """SynQ's and the baseline's gain over their own RTN students, and what differs at RTN, for one bit-width of
+    :func:`main_by_bits`: {"rtn_gap": paired(SynQ RTN, baseline RTN), "synq_gain": paired(SynQ, its RTN),
+    "base_gain": paired(baseline, its RTN), "diff": paired(SynQ's gain, the baseline's gain), "gains": (SynQ's
+    per-seed gains, the baseline's)}; None without the baseline's RTN or with fewer than two shared seeds."""
+    brtn, rtn = d.get("baseline_rtn") or {}, d.get("rtn") or {}
+    seeds = sorted(set(d["synq"]) & set(rtn) & set(d["baseline"]) & set(brtn))
+    if len(seeds) < 2:
+        return None
+    gs = {s: d["synq"][s] - d["rtn"][s] for s in seeds}
+    gb = {s: d["baseline"][s] - brtn[s] for s in seeds}
+    return dict(rtn_gap=paired({s: d["rtn"][s] for s in seeds}, {s: brtn[s] for s in seeds}),
+                synq_gain=paired({s: d["synq"][s] for s in seeds}, {s: d["rtn"][s] for s in seeds}),
+                base_gain=paired({s: d["baseline"][s] for s in seeds}, {s: brtn[s] for s in seeds}),
+                diff=paired(gs, gb), gains=(gs, gb))
+
+
+def _iv(p: dict) -> str:
+    lo, hi = t_interval(p["diffs"])
+    return f"{signed(p['mean'])} [{signed(lo)}, {signed(hi)}]"
+
+
+def where_the_lead_arises(bits: int, d: dict) -> str:
+    """Where SynQ's lead over the baseline at ``bits`` arises: already at RTN (SynQ's RTN student is calibrated on
+    low-pass filtered images, the baseline's on unfiltered ones), or in fine-tuning (SynQ's gain over its RTN minus
+    the baseline's); '' when the baseline's RTN is missing."""
+    g = gains_over_rtn(d)
+    if g is None:
+        return ""
+    v_rtn, v_diff = interval_verdict(g["rtn_gap"]), interval_verdict(g["diff"])
+    seeds = g["rtn_gap"]["seeds"]
+    text = (f"*Where the W{bits}A{bits} lead arises.* Before any fine-tuning, SynQ's RTN student has its activation "
+            "ranges calibrated on low-pass filtered images, the baseline's on unfiltered ones; paired by seed, "
+            + paired_sentence({s: d["rtn"][s] for s in seeds}, {s: d["baseline_rtn"][s] for s in seeds},
+                              what="SynQ's RTN − the baseline's RTN")
+            + f". Fine-tuning then adds {_iv(g['synq_gain'])} points to SynQ and {_iv(g['base_gain'])} to the "
+            "baseline (mean [95 % t interval]); "
+            + paired_sentence(*g["gains"], what="SynQ's gain over RTN − the baseline's") + ".")
+    if v_diff == "unresolved":
+        text += (" These seeds do not show that SynQ's fine-tuning adds more than the baseline's"
+                 + (": the lead at the final epoch is already there at RTN." if v_rtn == "gain" else "."))
+    elif v_diff == "gain":
+        text += " SynQ's fine-tuning adds more than the baseline's: part of the lead is made during fine-tuning."
+    else:
+        text += (" The baseline's fine-tuning recovers more than SynQ's, from its lower start"
+                 + (": SynQ's lead is smaller at the final epoch than at RTN." if v_rtn == "gain" else "."))
+    return text
+
+
+def committed(by_bits: dict, iter_cost: dict | None = None) -> str:
+    """The committed main runs: ``by_bits`` as :func:`main_by_bits` gives. SynQ against the baseline at each
+    bit-width, mean ± std, the paired difference with its interval, which row varies more from seed to seed, where
+    the lead arises (:func:`where_the_lead_arises`), the measured cost of a SynQ fine-tuning iteration against the
+    baseline's (``iter_cost``: {"ratio", "batch", "device", "iters"} from ``results/cost_cpu.json``, or None), and
+    whether the finding (SynQ's pipeline above the baseline) holds at every bit-width."""
     out, verdicts = [], {}
     for bits in sorted(by_bits, reverse=True):
         synq, base = by_bits[bits]["synq"], by_bits[bits]["baseline"]
@@ -170,14 +272,26 @@ def committed(by_bits: dict) -> str:
             else:
                 text += (f" The two rows vary from seed to seed by similar amounts (std {num(sb)} for the baseline, "
                          f"{num(ss)} for SynQ: within a factor {STEADIER:g}).")
-        out.append(text)
+        lead = where_the_lead_arises(bits, by_bits[bits])
+        out.append(text + ("\n\n" + lead if lead else ""))
     if not verdicts:
         return "No committed main runs with both SynQ and the baseline are in this checkout."
+    if iter_cost:
+        out.append(f"Cost: one SynQ fine-tuning iteration takes {iter_cost['ratio']:.2f}x the time of a baseline "
+                   f"iteration (median of {iter_cost['iters']} iterations at batch {iter_cost['batch']} on "
+                   f"{iter_cost['device']}, `results/cost_cpu.json`); both methods fine-tune on the same synthetic set "
+                   "for the same number of steps.")
+    else:
+        out.append(f"The measured cost of a SynQ fine-tuning iteration against the baseline's (`results/cost_cpu.json`) "
+                   f"is {NOT_IN_CHECKOUT}.")
     gains = [b for b, v in verdicts.items() if v == "gain"]
     names = [f"W{b}A{b}" for b in sorted(verdicts, reverse=True)]
     if len(gains) == len(verdicts):
-        out.append(f"SynQ beats the baseline with an interval above zero at {_list(names)}: that is the finding "
-                   "this notebook lets you rerun.")
+        out.append(f"SynQ's whole pipeline (filtered calibration and synthesis-aware fine-tuning together) ends above "
+                   f"the baseline with an interval above zero at {_list(names)}: that is the finding this notebook "
+                   "lets you rerun. Whether SynQ's fine-tuning would beat the baseline's from the same start needs "
+                   "the baseline calibrated on filtered images, a run the committed sets do not have (notebook 05, "
+                   "*RTN against fine-tuned*).")
     elif gains:
         out.append(f"SynQ beats the baseline with an interval above zero only at "
                    f"{_list(f'W{b}A{b}' for b in sorted(gains, reverse=True))}; at the other bit-width these seeds "
@@ -193,8 +307,12 @@ def run_times(rows) -> str:
     """How this execution got each seed's run, with the seconds measured when it was computed. ``rows``: one dict
     per seed with ``seed``, ``epochs_before`` (epochs the checkpoint held before this call), ``epochs_done``,
     ``finetune_s`` (the history's seconds: training only), ``call_s`` (the summary line's seconds),
-    ``from_cache`` (the synthetic set was loaded), ``synthesis_s`` (seconds it took when it was made), ``device``."""
+    ``from_cache`` (the synthetic set was loaded), ``synthesis_s`` (seconds it took when it was made), ``device``
+    (this call's); optional ``committed_s`` and ``committed_device``: the fine-tuning seconds of the committed run of
+    the same setting and seed (``results/runs/main``), for scale."""
     out = []
+    unknown = ("the checkpoint does not record the device or the number of threads it was trained on; this call "
+               "ran on {}")
     for r in rows:
         ep, ft = r["epochs_done"], num(r["finetune_s"], 0)
         if r["epochs_before"] <= 0:
@@ -202,10 +320,12 @@ def run_times(rows) -> str:
                     "(training only; the test evaluations are not included)")
         elif r["epochs_before"] >= ep:
             head = (f"**reloaded, not computed**: the run folder held the finished checkpoint, so nothing was "
-                    f"trained now; the {ep} epochs took {ft} s when they were computed (training only)")
+                    f"trained now; the {ep} epochs took {ft} s when they were computed (training only; "
+                    + unknown.format(r["device"]) + ")")
         else:
             head = (f"**resumed**: the checkpoint held {r['epochs_before']} epochs from an earlier execution; this "
-                    f"execution trained epochs {r['epochs_before'] + 1} to {ep}; all {ep} took {ft} s (training only)")
+                    f"execution trained epochs {r['epochs_before'] + 1} to {ep} on {r['device']}; all {ep} took {ft} s "
+                    "(training only; the checkpoint does not record the device of the earlier epochs)")
         syn = (f"its synthetic set was loaded from the cache (it took {num(r['synthesis_s'], 0)} s when an earlier "
                "execution made it)" if r["from_cache"] else
                f"its synthetic set was made in this execution, in {num(r['synthesis_s'], 0)} s")
@@ -213,7 +333,10 @@ def run_times(rows) -> str:
                    "are this call's own: loading, "
                    + ("synthesis, " if not r["from_cache"] else "")
                    + ("the training and the evaluations." if r["epochs_before"] < ep else
-                      "the reload and the evaluations, not the training."))
+                      "the reload and the evaluations, not the training.")
+                   + (f" For scale: the committed run of the same setting and seed (`results/runs/main`) spent "
+                      f"{num(r['committed_s'], 0)} s fine-tuning on {r['committed_device']}."
+                      if r.get("committed_s") is not None else ""))
     return "\n".join(out)
 
 
@@ -320,35 +443,34 @@ def _frac(ours: float, theirs: float) -> str:
     return f"1/{theirs / ours:g}" if theirs >= ours else f"{ours / theirs:g}×"
 
 
-def budget(b_cpu: dict, b_paper: dict, paper_drops: dict | None = None, verdicts: dict | None = None) -> str:
-    """The ``cpu`` budget against the paper's (:func:`budget_of` of each), the paper's own drops by bit-width
-    (``{4: 1.13, 3: 5.78}``) and the committed SynQ − baseline verdicts by bit-width (``{4: "gain", ...}``)."""
+def budget(b_cpu: dict, b_paper: dict, committed_rows=None) -> str:
+    """The ``cpu`` budget against the paper's (:func:`budget_of` of each), and how much larger our committed drops
+    are than the paper's (``committed_rows``: :func:`committed_drops`, or None), with what those numbers mix."""
     f = {k: _frac(b_cpu[k], b_paper[k]) for k in BUDGET_KEYS}
     text = (f"The `cpu` preset spends {f['synthetic images']} of the paper's synthetic images and "
             f"{f['synthesis iterations']} of its synthesis iterations, and fine-tunes for {f['fine-tuning steps']} of "
             f"its steps at {f['fine-tuning batch']} of its batch, so the student sees "
             f"{f['samples seen in fine-tuning']} of the paper's training samples.")
-    if paper_drops and 3 in paper_drops and 4 in paper_drops:
-        r = paper_drops[3] / paper_drops[4]
-        if r > 1:
-            text += (f" The paper's own W3A3 drop is {r:.1f} times its W4A4 drop ({num(paper_drops[3])} against "
-                     f"{num(paper_drops[4])} points): 3 bits leave more to recover, so a small budget shows there "
-                     "first.")
+    if committed_rows:
+        ex = {c["bits"]: (c["fp"] - c["final"]) - c["paper_drop"] for c in committed_rows}
+        parts = [f"{num(c['fp'] - c['final'])} points at W{c['bits']}A{c['bits']} against the paper's "
+                 f"{num(c['paper_drop'])} ({num(abs(ex[c['bits']]))} {'more' if ex[c['bits']] > 0 else 'less'})"
+                 for c in committed_rows]
+        text += (f" In the committed `cpu` runs ({committed_rows[0]['n']} seeds) SynQ's drop from full precision is "
+                 + _list(parts) + ".")
+        names = lambda bs: _list(f"W{b}A{b}" for b in bs)  # noqa: E731
+        if all(x > 0 for x in ex.values()):
+            if len(ex) > 1:
+                hi = max(ex, key=ex.get)
+                text += f" The excess is {'larger' if len(ex) == 2 else 'largest'} at W{hi}A{hi}."
+        elif all(x <= 0 for x in ex.values()):
+            text += " Our drop is not larger than the paper's at any bit-width."
         else:
-            text += (f" The paper's W3A3 drop ({num(paper_drops[3])}) is not larger than its W4A4 drop "
-                     f"({num(paper_drops[4])}).")
-    if verdicts:
-        gains = [b for b, v in verdicts.items() if v == "gain"]
-        names = lambda bs: _list(f"W{b}A{b}" for b in sorted(bs, reverse=True))  # noqa: E731
-        if len(gains) == len(verdicts):
-            text += (f" At this budget the finding still holds in the committed runs: SynQ beats the baseline with an "
-                     f"interval above zero at {names(gains)} (section 2). The paper's absolute accuracy is out of "
-                     "reach on this CPU; the `paper` preset, with the same code, is for a GPU.")
-        elif gains:
-            text += (f" At this budget the committed runs establish SynQ's gain over the baseline only at "
-                     f"{names(gains)} (section 2).")
-        else:
-            text += " At this budget the committed runs do not establish SynQ's gain over the baseline (section 2)."
+            text += f" Our drop is larger than the paper's only at {names(b for b in ex if ex[b] > 0)}."
+        text += (" Those numbers mix the two differences of this section: a weaker teacher and a smaller budget "
+                 "changed together, and nothing in these runs separates their shares. Separating them would take our "
+                 "teacher at the paper's budget (the `paper` preset, for a GPU) or the paper's teacher at ours. "
+                 "Section 2 reads SynQ against the baseline at this budget.")
     return text
 
 
@@ -416,15 +538,52 @@ def _interaction(levers: dict, ab: str, a: str, b: str, reference: str) -> dict:
     return {s: levers[ab][s] - levers[a][s] - levers[b][s] + levers[reference][s] for s in seeds}
 
 
-def levers_reading(levers: dict, reference: str = "paper", budget_cost: float | None = None) -> str:
-    """The levers against ``reference`` (SynQ as published), each paired by seed with its 95 % t interval: the
-    single levers, the pairs of levers (do they add up?), the rows that change the iteration counts too (with the
-    CPU-second cost of those counts, ``budget_cost``: SynQ as published at them over ``cpu``, when measured), and
-    the rows with one seed."""
+def lever_count(levers: dict, reference: str = "paper") -> str:
+    """How many rows, runs and seeds the lever table has, and what picking its best row implies."""
+    by_n = {}
+    for n, v in levers.items():
+        by_n.setdefault(len(v), []).append(n)
+    runs = sum(len(v) for v in levers.values())
+    parts = [f"{len(ns)} with {k} seed{'s' if k != 1 else ''}" + (f" ({_list(f'`{n}`' for n in sorted(ns))})"
+                                                                 if len(ns) <= 2 else "")
+             for k, ns in sorted(by_n.items(), reverse=True)]
+    others = len(levers) - (reference in levers)
+    return (f"The table has {len(levers)} rows, SynQ as published (`{reference}`) and {others} settings beyond it, "
+            f"{runs} runs in all: {_list(parts)}. Choosing among {others} rows on the same seeds and the same test "
+            "set that measured them favours rows that were lucky there (the winner's curse): the chosen setting's gain "
+            "on these seeds is optimistic, apart from the test-set choice; the fresh seeds further down are the "
+            "check.")
+
+
+def iteration_costs(costs: dict | None) -> str:
+    """The measured cost of one fine-tuning iteration of a lever row against plain SynQ: ``costs`` =
+    {row: [(ratio, device, file), ...]} from ``results/cost_*.json``."""
+    if not costs:
+        return "No lever row's cost per fine-tuning iteration was measured."
+    parts = [f"`{n}` takes " + _list(f"{r:.2f}x plain SynQ's time on {dev} (`{f}`)" for r, dev, f in v)
+             for n, v in costs.items()]
+    return ("Cost per fine-tuning iteration was measured for " + _list(f"`{n}`" for n in costs) + " only: "
+            + "; ".join(parts) + ". The other rows' cost per iteration was not measured.")
+
+
+def figure_names(levers: dict, budget_cost: float | None = None) -> dict:
+    """``levers`` with the rows that change the iteration counts renamed for the figure, so that their bars do not
+    read as levers at the same cost: ``'x-syn150-ep15 [larger budget, 1.73x CPU s]'``."""
+    tag = "larger budget" + (f", {budget_cost:.2f}x CPU s" if budget_cost is not None else "")
+    return {(f"{n} [{tag}]" if changes_budget(n) else n): v for n, v in levers.items()}
+
+
+def levers_reading(levers: dict, reference: str = "paper", budget_cost: float | None = None,
+                   costs: dict | None = None) -> str:
+    """The levers against ``reference`` (SynQ as published), each paired by seed with its 95 % t interval: how
+    many rows and runs (:func:`lever_count`), the single levers, the pairs of levers (do they add up?), the rows
+    that change the iteration counts too (with the CPU-second cost of those counts, ``budget_cost``: SynQ as
+    published at them over ``cpu``, when measured), the measured cost per iteration (``costs``, see
+    :func:`iteration_costs`) and the rows with one seed."""
     ref = levers[reference]
     singles = [n for n in levers if n != reference and len(_tokens(n)) == 1]
     singles.sort(key=lambda n: -paired(levers[n], ref)["mean"])
-    out = []
+    out = [lever_count(levers, reference)]
     if singles:
         out.append("**One switch at a time** (the `cpu` preset's iteration counts):\n\n" + "\n".join(
             f"- `{n}` ({LEVER_WORDS.get(n, n)}): " + paired_sentence(levers[n], ref, what=f"`{n}` − `{reference}`")
@@ -450,7 +609,8 @@ def levers_reading(levers: dict, reference: str = "paper", budget_cost: float | 
         ga, gb = paired(levers[a], ref)["mean"], paired(levers[b], ref)["mean"]
         lo, hi = t_interval(list(inter.values()))
         v = "gain" if lo > 0 else "loss" if hi < 0 else "unresolved"
-        words = {"unresolved": "the two add up, within what these seeds resolve",
+        words = {"unresolved": (f"no interaction is resolved, and the interval, {num(hi - lo)} points wide, is too "
+                                "wide to say whether the two add up"),
                  "gain": "together they gain more than the sum of their parts",
                  "loss": "together they gain less than the sum of their parts: they partly fix the same thing"}[v]
         pairs.append(f"- `{n}`: " + paired_sentence(levers[n], ref, what=f"`{n}` − `{reference}`")
@@ -480,10 +640,54 @@ def levers_reading(levers: dict, reference: str = "paper", budget_cost: float | 
     if best is not None and best not in budget_rows:
         out.append(f"The best mean of the table, {num(_mean(levers[best]))}, is `{best}`'s, at the `cpu` preset's "
                    "iteration counts.")
+    out.append(iteration_costs(costs))
     single_seed = [n for n in levers if n != reference and len(paired(levers[n], ref)["seeds"]) == 1]
     if single_seed:
         out.append(f"{_list(f'`{n}`' for n in single_seed)} ran on one seed: a difference, no interval, no claim.")
     return "\n\n".join(out)
+
+
+# ------------------------------------------------------------------ section 7: the teacher's soft labels
+def soft_labels(conf: dict, n: int, seed: int, preset: str, tau: float | None = None,
+                ce_share: float | None = None) -> str:
+    """What the teacher's soft labels look like on this run's synthetic set, at $T$ = 1 and a higher $T$. ``conf``:
+    {"raw": {T: stats}, "seen": {T: stats}} (``"seen"``: the low-pass filtered images fine-tuning shows the student;
+    absent without the filter), each stats {"median_max", "share_confident", "top_is_label", "median_py",
+    "share_ce"} (median largest probability, share of images whose largest probability is at least
+    :data:`CONFIDENT`, share whose top class is the label, median probability of the label, share with
+    p(label) >= 1 − tau); ``ce_share``: the fine-tuning history's last-epoch share of samples that kept CE."""
+    temps = sorted(conf["raw"])
+    t1, th = temps[0], temps[-1]
+    raw1 = conf["raw"][t1]
+    text = (f"On this run's synthetic set (seed {seed}, `{preset}` preset, {n:,} images) at $T$ = {t1:g}, the images "
+            f"as synthesised get a median largest probability of {num(raw1['median_max'])} from the teacher "
+            f"({_pct(raw1['share_confident'])} of them at {CONFIDENT:g} or more), and its top class is the label on "
+            f"{_pct(raw1['top_is_label'])}.")
+    seen = conf.get("seen")
+    view, words = (seen, "on the filtered images the student sees") if seen else (conf["raw"], "on them")
+    s1, sh = view[t1], view[th]
+    if seen:
+        text += (f" Fine-tuning shows the student their low-pass filtered versions (notebook 02), and there the median "
+                 f"largest probability is {num(s1['median_max'])} ({_pct(s1['share_confident'])} at {CONFIDENT:g} or "
+                 f"more), the top class is the label on {_pct(s1['top_is_label'])}, and the label's own median "
+                 f"probability is {num(s1['median_py'])}.")
+    if s1["median_max"] >= CONFIDENT:
+        text += f" So at $T$ = {t1:g} the soft labels {words} are nearly one-hot"
+        text += (", and mostly on the label: plain KL says little more than the label there." if s1["top_is_label"] >= 0.5
+                 else f", but on another class than the label for {_pct(1 - s1['top_is_label'])} of the images: there "
+                 "plain KL does not repeat the label, it disagrees with it.")
+    else:
+        text += (f" So at $T$ = {t1:g} the soft labels {words} are far from one-hot: half the images get a largest "
+                 f"probability below {num(s1['median_max'])}.")
+    text += (f" At $T$ = {th:g} the median largest probability falls to {num(sh['median_max'])}: the teacher's "
+             "probability spreads over more classes, which is what the temperature lever changes.")
+    if tau is not None and ce_share is not None:
+        text += (f" For comparison with the fine-tuning loop: {_pct(s1['share_ce'])} of these images (before "
+                 f"augmentation) have p(label) ≥ 1 − τ = {num(1 - tau)}, the condition for keeping the CE term "
+                 f"(notebook 04), and in the last epoch of this run's training {_pct(ce_share)} of the augmented "
+                 "batches' images met it.")
+    return text + (" Why $T$ = 4 gained in the lever table is not measured here: these numbers say what the soft "
+                   "labels look like, not what the student learns from them.")
 
 
 # ------------------------------------------------------------------ section 7: cpu-plus in and out of sample
@@ -610,6 +814,53 @@ def in_sample(plus: dict, cpu: dict, threads_by_seed: dict | None = None, cost: 
     return text
 
 
+def selection_bias(out_diffs, in_diffs) -> str:
+    """The out-of-sample paired differences (fresh seeds) against the in-sample ones (the seeds that chose): different
+    seeds, so compared unpaired with Welch's 95 % t interval (:func:`welch_interval`)."""
+    mo, mi = _mean(out_diffs), _mean(in_diffs)
+    text = (f"Out of sample the mean difference is {signed(mo)} points, in sample {signed(mi)}: "
+            f"{num(abs(mo - mi))} points {'larger' if mo > mi else 'smaller' if mo < mi else 'apart'} on the fresh "
+            "seeds.")
+    w = welch_interval(out_diffs, in_diffs)
+    if w is None:
+        return text + " With fewer than two seeds on a side there is no interval for that difference: no claim."
+    text += (f" The two groups are different seeds, so they compare unpaired: Welch's 95 % t interval for fresh minus "
+             f"in sample is [{signed(w['lo'])}, {signed(w['hi'])}] ({w['df']:.1f} degrees of freedom, rounded down).")
+    if w["lo"] > 0:
+        text += " The fresh seeds gain more beyond the noise: no sign that choosing on seeds 0-2 inflated the gain."
+    elif w["hi"] < 0:
+        text += (" The in-sample gain is larger beyond the noise: choosing on seeds 0-2 inflated it by about "
+                 f"{num(-w['diff'])} points.")
+    else:
+        text += (f" No selection bias is resolved: one smaller than about {num(w['half'], 1)} points could not be seen "
+                 "with these seeds.")
+    return text + (" (The fresh seeds share the test set, so a choice that suits these 10,000 test images would not "
+                   "show here either way.)")
+
+
+def wall_against_cpu(runs) -> str:
+    """Whether the confirm set's wall seconds order the settings as their CPU seconds do (each run's own CPU seconds,
+    without charging a loaded synthetic set); '' without CPU seconds."""
+    by = confirm_settings(runs)
+    rows = {}
+    for k in (CPU, SAME_COST, PLUS):
+        if k in by and all("cpu_s" in r for r in by[k].values()):
+            rs = list(by[k].values())
+            rows[k] = (_mean([r["cpu_s"]["total"] for r in rs]), _mean([r["total_s"] for r in rs]))
+    flips = [(a, b) for a in rows for b in rows if rows[a][0] > rows[b][0] and rows[a][1] < rows[b][1]]
+    if len(rows) < 2:
+        return ""
+    if flips:
+        a, b = flips[0]
+        return (f"Wall seconds do not follow the CPU seconds here: `{a}` used more CPU seconds per run "
+                f"than `{b}` ({num(rows[a][0], 0)} against {num(rows[b][0], 0)}, each run's own, a "
+                f"loaded synthetic set not charged) yet took less wall time ({num(rows[a][1], 0)} against "
+                f"{num(rows[b][1], 0)} s). Other work shared the 2-core machine during some runs, so a wall time says "
+                "how busy the machine was as much as what the run cost.")
+    return ("Here the wall seconds order the settings as their CPU seconds do; they still include waiting for the "
+            "machine, so the CPU seconds are the measure.")
+
+
 def out_of_sample(runs, insample: tuple | None = None, goal: float = GOAL_W3A3) -> str:
     """The fresh seeds (the ``confirm`` set): ``cpu-plus`` against ``cpu`` with the cost ratio, on the test set and on
     the validation split; against the in-sample gain (``insample``: ({seed: cpu-plus}, {seed: cpu}) or None); the
@@ -647,6 +898,9 @@ def out_of_sample(runs, insample: tuple | None = None, goal: float = GOAL_W3A3) 
         text += ". These runs carry no CPU seconds: no cost ratio can be given."
     text += _t_note(len(seeds))
     out.append(text)
+    wall = wall_against_cpu(runs)
+    if wall:
+        out.append(wall)
     vp, vc = _top1(by[PLUS], "val_final_top1"), _top1(by[CPU], "val_final_top1")
     if paired(vp, vc)["seeds"]:
         n_val = {r.get("val_images") for k in (PLUS, CPU) for r in by[k].values()} - {None}
@@ -658,19 +912,10 @@ def out_of_sample(runs, insample: tuple | None = None, goal: float = GOAL_W3A3) 
     if insample is not None:
         pi = paired(*insample)
         if pi["seeds"]:
-            d = round(p["mean"], 2) - round(pi["mean"], 2)
-            if d >= 0:
-                tail = (f"{'the same' if d == 0 else num(d) + ' points larger'} on the fresh seeds, so there is no "
-                        "sign that choosing on seeds 0-2 inflated the gain. (The fresh seeds share the test set, so a "
-                        "choice that suits these 10,000 test images would not show here.)")
-            else:
-                tail = (f"{num(-d)} points smaller on the fresh seeds, so part of the in-sample gain may come from "
-                        "choosing on those seeds, or from seed noise (each interval is several points wide).")
-            extra.append(f"Out of sample the mean difference is {signed(p['mean'])} points, in sample "
-                         f"{signed(pi['mean'])}, " + tail)
+            extra.append(selection_bias(p["diffs"], pi["diffs"]))
     reached = [s for s in seeds if plus[s] >= goal]
     mp = _mean({s: plus[s] for s in seeds})
-    extra.append(f"The goal of {num(goal, 1)} % at W3A3: the fresh seeds' mean, {num(mp)}, is "
+    extra.append(f"The goal of {num(goal, 1)} %, {GOAL_SOURCE}: the fresh seeds' mean, {num(mp)}, is "
                  f"{'above' if mp >= goal else 'below'} it, and {len(reached)} of {len(seeds)} seeds reach it.")
     out.append(" ".join(extra))
     if SAME_COST in by:
@@ -696,6 +941,9 @@ def out_of_sample(runs, insample: tuple | None = None, goal: float = GOAL_W3A3) 
                 text += " The levers gain at the same cost."
             elif v_lev == "loss":
                 text += " At the same cost the levers lose."
+            if v_lev != "unresolved":
+                text += {"gain": " The larger budget alone gains too.", "loss": " The larger budget alone loses.",
+                         "unresolved": " The larger budget alone is not resolved on these seeds."}[v_bud]
             else:
                 both = sorted(set(cs) & set(pb["seeds"]))
                 gl = _mean([plus[s] - ctl[s] for s in both]) if both else float("nan")
@@ -716,32 +964,46 @@ def out_of_sample(runs, insample: tuple | None = None, goal: float = GOAL_W3A3) 
 def frontier(fp: float, synq: dict, real: dict | None = None, plus_out: dict | None = None,
              cost: float | None = None) -> str:
     """How far the synthetic-data students are from the teacher and from real data: ``synq`` {seed: W3A3 SynQ,
-    ``cpu``}; ``real``: {"synq", "baseline", "images", "seeds"} of the real-data reference (or None); ``plus_out``
-    {seed: ``cpu-plus`` out of sample} (or None) and its cost ratio over ``cpu``."""
+    ``cpu``}; ``real``: :func:`real_reference` (or None); ``plus_out`` {seed: ``cpu-plus`` out of sample} (or None)
+    and its cost ratio over ``cpu``. The share of the gap real images close is taken on the seeds both have
+    (:func:`synq_nb.results.gap_closed`), never a mean over other seeds against one run."""
     m = _mean(synq)
     text = (f"SynQ as published at W3A3 ends {num(fp - m)} points below the teacher ({num(fp)}; mean {num(m)} over "
             f"{_seeds(sorted(synq))}).")
-    if real:
-        share = (real["synq"] - m) / (fp - m) if fp != m else float("nan")
-        text += (f" Fine-tuned the same way on {real['images']:,} real training images ({_seeds(real['seeds'])}, the "
-                 f"real-data reference of notebook 06), SynQ reaches {num(real['synq'])} and the baseline (KD + CE) "
-                 f"{num(real['baseline'])}.")
-        if real["synq"] > m:
-            text += (f" Real images close {_pct(share)} of SynQ's gap to the teacher: that part is the synthetic "
-                     "images' cost.")
+    if not real:
+        return text + f" The real-data reference runs (`results/runs/real`) are {NOT_IN_CHECKOUT}."
+    text += (f" Fine-tuned the same way on {real['images']:,} real training images ({_seeds(real['seeds'])}, the "
+             f"real-data reference of notebook 06), SynQ reaches {num(real['synq'])} and the baseline (KD + CE) "
+             f"{num(real['baseline'])}.")
+    by = real.get("by_seed") or {}
+    shared = sorted(set(by) & set(synq))
+    if shared:
+        shares = [gap_closed(fp, synq[s], by[s]) for s in shared]
+        sh = _mean(shares)
+        on = (f"on {_seeds(shared)}, against the synthetic-data run{'s' if len(shared) > 1 else ''} of the same "
+              f"seed{'s' if len(shared) > 1 else ''}, {_values({s: synq[s] for s in shared})}")
+        if sh > 0:
+            text += (f" Real images close {_pct(sh)} of SynQ's gap to the teacher {on} (`results.gap_closed`): that "
+                     "part is the synthetic images' cost"
+                     + ("; one seed, so no interval." if len(shared) == 1 else "."))
         else:
-            text += " Real images do not close any of SynQ's gap here."
-        if plus_out:
-            mp = _mean(plus_out)
-            d = mp - real["synq"]
-            text += (f" `cpu-plus` on fresh seeds ({num(mp)}) ends {num(abs(d))} points "
-                     f"{'above' if d > 0 else 'below'} the real-data SynQ run"
-                     + (f", but at {cost:.2f}x the CPU seconds and with other quantizer and KD settings" if cost else
-                        ", with other quantizer and KD settings")
-                     + ": not a comparison at the same settings. Whether the levers would lift the real-data runs "
-                     "as much is not measured.")
+            text += f" Real images do not close any of SynQ's gap {on}."
     else:
-        text += f" The real-data reference runs (`results/runs/real`) are {NOT_IN_CHECKOUT}."
+        text += (" The real-data runs share no seed with the synthetic-data runs here, so the share of the gap they "
+                 "close is not computed.")
+    if plus_out:
+        lo, hi = min(plus_out.values()), max(plus_out.values())
+        r = real["synq"]
+        where = ("within" if lo <= r <= hi else "above" if r > hi else "below")
+        text += (f" `cpu-plus` on fresh {_seeds(sorted(plus_out))} ended at {num(lo)} to {num(hi)}; the real-data SynQ "
+                 f"run{'s' if len(real['seeds']) != 1 else ''} ({num(r)}) lie{'' if len(real['seeds']) != 1 else 's'} "
+                 f"{where} that range")
+        if len(real["seeds"]) < 2:
+            text += ", and one real-data seed gives no interval for the difference"
+        text += ((f". `cpu-plus` also costs {cost:.2f}x the CPU seconds of `cpu` and uses other quantizer and KD "
+                  "settings" if cost else ". `cpu-plus` also uses other quantizer and KD settings")
+                 + ": not a comparison at the same settings. Whether the levers would lift the real-data runs as much "
+                 "is not measured.")
     return text
 
 
@@ -749,25 +1011,45 @@ def frontier(fp: float, synq: dict, real: dict | None = None, plus_out: dict | N
 def sweep_cost(run_s, synth_s, n_runs: int, n_seeds: int, n_threads: int | None = None) -> str:
     """Exercise 2: the sweep's cost from measured times. ``run_s``: the committed runs' wall seconds without
     synthesis; ``synth_s``: the seconds their synthetic sets took when made; ``n_runs`` runs over ``n_seeds`` seeds
-    (one synthetic set per seed, made once)."""
-    lo = (n_runs * min(run_s) + n_seeds * min(synth_s)) / 3600
+    (one synthetic set per seed, made once). Wall times include waiting when other work shared the machine, so the
+    estimate uses the medians and gives the slowest pace beside it."""
+    med_r, med_s = statistics.median(run_s), statistics.median(synth_s)
+    mid = (n_runs * med_r + n_seeds * med_s) / 3600
     hi = (n_runs * max(run_s) + n_seeds * max(synth_s)) / 3600
     th = f"{n_threads} thread{'s' if n_threads != 1 else ''}" if n_threads else "the recorded threads"
     return (f"The committed `cpu` runs of `results/runs/main` took {num(min(run_s), 0)} to {num(max(run_s), 0)} s "
-            f"each without synthesis (wall time, as measured on {th}), and "
-            f"their synthetic sets took {num(min(synth_s), 0)} to {num(max(synth_s), 0)} s when they were made. The "
-            f"sweep's {n_runs} runs, with {n_seeds} synthetic sets (one per seed, made once and then loaded from the "
-            f"cache), would take {lo:.1f} to {hi:.1f} hours one after the other: {n_runs} × run + {n_seeds} × synthesis.")
+            f"each without synthesis, median {num(med_r, 0)} s (wall time on {th}), and their synthetic sets took "
+            f"{num(min(synth_s), 0)} to {num(max(synth_s), 0)} s when they were made, median {num(med_s, 0)} s. Wall "
+            "times include waiting whenever other work shared the 2-core machine, so the slow end is not the runs' "
+            f"own cost and the medians are the better guess. At the medians the sweep's {n_runs} runs, with "
+            f"{n_seeds} synthetic sets (one per seed, made once and then loaded from the cache), take about "
+            f"{mid:.1f} hours one after the other ({n_runs} × run + {n_seeds} × synthesis); at the slowest pace "
+            f"measured, {hi:.1f} hours.")
 
 
-def lr_tiny(rtn: float, final: float) -> str:
-    """Exercise 3: fine-tuning at lr 1e-12."""
-    if final == rtn:
-        return (f"Here the final top-1 equals RTN exactly ({num(final)}): no latent weight moved across a rounding "
-                "boundary, so fine-tuning changed no quantized value, and the result check above printed its warning.")
-    return (f"Here the final top-1 ({num(final)}) differs from RTN ({num(rtn)}) by {signed(final - rtn)} points: some "
-            "latent weight sat close enough to a rounding boundary to cross it, or a parameter outside the quantized "
-            "weights moved.")
+def lr_tiny(rtn: float, final: float, moved: dict | None = None, other: tuple | None = None) -> str:
+    """Exercise 3: fine-tuning at lr 1e-12. ``moved``: :func:`synq_nb.plotting.weight_code_changes` of the RTN
+    student against the fine-tuned one (``weights``, ``codes_changed``, ``channels``, ``channels_regridded``);
+    ``other``: (changed, total) trainable values outside the quantized weights (BatchNorm, biases) that changed at
+    all. None: not compared."""
+    same = final == rtn
+    head = (f"Here the final top-1 equals RTN exactly ({num(final)})." if same else
+            f"Here the final top-1 ({num(final)}) differs from RTN ({num(rtn)}) by {signed(final - rtn)} points.")
+    if moved is None or other is None:
+        return head + (" The weights were not compared, so which values moved is not measured." if same else
+                       " Some value of the network moved; which one is not measured here.")
+    n_q, n_grid = moved["codes_changed"], moved["channels_regridded"]
+    text = (f"{head} Compared with the RTN student, {n_q:,} of the fine-tuned student's {moved['weights']:,} integer "
+            f"weight codes differ, {n_grid} of its {moved['channels']:,} output channels changed their quantization "
+            f"grid, and {other[0]:,} of its {other[1]:,} other trainable values (BatchNorm scales and shifts, biases) "
+            "changed at all")
+    if n_q == 0 and n_grid == 0 and other[0] == 0:
+        return text + ": fine-tuning changed nothing the network computes with, so the equal accuracy is no accident."
+    if n_q == 0 and n_grid == 0:
+        return (text + ": no weight crossed a rounding boundary, so what moved lies outside the quantized weights"
+                + (", and too little to change a test prediction." if same else "."))
+    return (text + ": some latent weights sat close enough to a rounding boundary to cross it"
+            + (", yet no test prediction changed." if same else "."))
 
 
 def solution4(by_bits: dict) -> str:
@@ -811,6 +1093,7 @@ def solution5(levers: dict, rule: dict | None = None, false_positive: float | No
     if not v:
         return "The committed lever runs are not in this checkout: nothing to pair."
     lines = [f"- `{a}` − `{b}`: " + paired_sentence(levers[a], levers[b], what="LSQ on minus off") + "."
+             + (" This pair also raises the step sizes' learning rate tenfold." if "qlr10" in a else "")
              for a, b in v]
     out = ["\n".join(lines)]
     gains = [k for k, x in v.items() if x == "gain"]
@@ -840,39 +1123,60 @@ def solution5(levers: dict, rule: dict | None = None, false_positive: float | No
             unresolved = [k for k in yes if v.get(k) == "unresolved"]
             out.append(f"The rule this exercise used before (every seed the same sign and the mean larger than the "
                        f"std of the differences) said yes for {_list(f'`{a}` − `{b}`' for a, b in yes)}; with three "
-                       f"seeds it says yes to a zero effect{fp} (notebook 06 simulates it)"
+                       f"seeds it says yes to a zero effect{fp} (simulated in the cell above; notebook 06 teaches the "
+                       "simulation)"
                        + (", and the interval of the same differences contains zero." if unresolved else "."))
         else:
             out.append(f"The rule this exercise used before (every seed the same sign and the mean larger than the std "
                        f"of the differences) says yes for none of these pairs; it says yes to a zero effect{fp} with "
-                       "three seeds (notebook 06).")
+                       "three seeds (simulated in the cell above; notebook 06 teaches the simulation).")
     return "\n\n".join(out)
 
 
 # ------------------------------------------------------------------ summary and checks
-def summary(by_bits: dict, levers: dict | None = None, confirm_runs=None) -> str:
-    """The results bullets of the summary: SynQ against RTN and the baseline (committed main runs), ``cpu-plus``
-    out of sample with its cost, the same-cost control, and LSQ."""
+def summary(by_bits: dict, levers: dict | None = None, confirm_runs=None, iter_cost: dict | None = None) -> str:
+    """The results bullets of the summary: SynQ's pipeline against the baseline (committed main runs), where its
+    lead arises (at RTN or in fine-tuning, :func:`gains_over_rtn`) and the cost per iteration (``iter_cost`` as in
+    :func:`committed`), ``cpu-plus`` out of sample with its cost, the same-cost control, and LSQ."""
     out = []
-    parts = []
+    parts, splits, diff_v, rtn_v = [], [], {}, {}
     for bits in sorted(by_bits, reverse=True):
         d = by_bits[bits]
         p = paired(d["synq"], d["baseline"])
         if len(p["seeds"]) < 2:
             continue
-        lo, hi = t_interval(p["diffs"])
-        part = f"W{bits}A{bits} {signed(p['mean'])} [{signed(lo)}, {signed(hi)}]"
-        if "rtn" in d and len(paired(d["synq"], d["rtn"])["seeds"]) >= 2:
-            pr = paired(d["synq"], d["rtn"])
-            lo2, hi2 = t_interval(pr["diffs"])
-            part += f" over the baseline and {signed(pr['mean'])} [{signed(lo2)}, {signed(hi2)}] over its RTN"
-        parts.append(part)
+        parts.append(f"W{bits}A{bits} {_iv(p)}")
+        g = gains_over_rtn(d)
+        if g is not None:
+            diff_v[bits], rtn_v[bits] = interval_verdict(g["diff"]), interval_verdict(g["rtn_gap"])
+            splits.append(f"at W{bits}A{bits} SynQ's RTN student starts {_iv(g['rtn_gap'])} above the baseline's, "
+                          f"and over its own RTN SynQ gains {_iv(g['synq_gain'])} while the baseline gains "
+                          f"{_iv(g['base_gain'])}")
     if parts:
-        out.append("- Over the committed seeds (paired, 95 % t intervals), SynQ gains " + "; ".join(parts) + ". "
-                   + ("Every interval lies above zero: the finding holds at our budget."
-                      if all(interval_verdict(paired(by_bits[b]["synq"], by_bits[b][k])) == "gain"
-                             for b in by_bits for k in ("baseline", "rtn") if k in by_bits[b]) else
-                      "Not every interval lies above zero: the finding is not established at every bit-width."))
+        ok = all(interval_verdict(paired(by_bits[b]["synq"], by_bits[b]["baseline"])) == "gain" for b in by_bits
+                 if len(paired(by_bits[b]["synq"], by_bits[b]["baseline"])["seeds"]) >= 2)
+        text = ("- Over the committed seeds (paired, mean [95 % t interval]), SynQ's pipeline ends above the baseline "
+                "by " + "; ".join(parts) + ". "
+                + ("Every interval lies above zero: the pipeline's finding holds at our budget."
+                   if ok else "Not every interval lies above zero: the finding is not established at every bit-width."))
+        if splits:
+            text += " Where the lead arises: " + "; ".join(splits) + "."
+            names = lambda bs: _list(f"W{b}A{b}" for b in sorted(bs, reverse=True))  # noqa: E731
+            more = [b for b, v in diff_v.items() if v == "gain"]
+            less = [b for b, v in diff_v.items() if v == "loss"]
+            if not more and not less:
+                text += (" At no bit-width do these seeds show SynQ's fine-tuning adding more than the baseline's"
+                         + ("; the lead is already there at RTN, where SynQ's activation ranges are calibrated on "
+                            "filtered images (section 2)." if all(v == "gain" for v in rtn_v.values()) else
+                            " (section 2)."))
+            else:
+                text += ((f" SynQ's fine-tuning adds more than the baseline's at {names(more)}." if more else "")
+                         + (f" The baseline's fine-tuning recovers more than SynQ's at {names(less)}." if less else "")
+                         + " (Section 2.)")
+        if iter_cost:
+            text += (f" One SynQ fine-tuning iteration costs {iter_cost['ratio']:.2f}x a baseline iteration "
+                     f"({iter_cost['device']}, batch {iter_cost['batch']}).")
+        out.append(text)
     by = confirm_settings(confirm_runs)
     if PLUS in by and CPU in by and paired(_top1(by[PLUS]), _top1(by[CPU]))["seeds"]:
         p = paired(_top1(by[PLUS]), _top1(by[CPU]))
@@ -910,6 +1214,12 @@ def findings(by_bits: dict | None = None, levers: dict | None = None, cpu_synq: 
             if len(paired(d["synq"], d["baseline"])["seeds"]) >= 2:
                 f[f"W{bits}A{bits}: SynQ − baseline has a 95 % t interval above zero (committed main runs)"] = \
                     interval_verdict(paired(d["synq"], d["baseline"])) == "gain"
+            g = gains_over_rtn(d)
+            if g is not None:
+                f[f"W{bits}A{bits}: SynQ's RTN student starts above the baseline's (interval above zero)"] = \
+                    interval_verdict(g["rtn_gap"]) == "gain"
+                f[f"W{bits}A{bits}: SynQ's gain over RTN minus the baseline's: interval contains zero"] = \
+                    interval_verdict(g["diff"]) == "unresolved"
     if levers and "paper" in levers:
         ref = levers["paper"]
         for n, want in (("kdT4", "gain"), ("mse", "unresolved"), ("mse-kdT4", "gain")):
@@ -938,14 +1248,14 @@ def findings(by_bits: dict | None = None, levers: dict | None = None, cpu_synq: 
         f["cpu-plus costs more CPU seconds than cpu"] = c is not None and c > 1
         f["out of sample, cpu-plus's mean reaches the W3A3 goal"] = _mean(plus) >= GOAL_W3A3
         if plus_in and cpu_synq:
-            f["the out-of-sample gain is not smaller than the in-sample one"] = (
-                paired(plus, cpu)["mean"] >= paired(plus_in, cpu_synq)["mean"])
-        if SAME_COST in by:
-            ctl = _top1(by[SAME_COST])
-            f["cpu-plus − SynQ as published at the same iteration counts: interval contains zero"] = \
-                interval_verdict(paired(plus, ctl)) == "unresolved"
-            f["the larger budget alone: interval contains zero"] = interval_verdict(paired(ctl, cpu)) == "unresolved"
+            w = welch_interval(paired(plus, cpu)["diffs"], paired(plus_in, cpu_synq)["diffs"])
+            f["fresh minus in-sample gain of cpu-plus (Welch 95 % t interval): no selection bias resolved"] = (
+                w is not None and w["lo"] <= 0 <= w["hi"])
+        # (the same-cost control's verdicts are not checked: its seeds may grow, and the reading follows them)
         if real and fp is not None and cpu_synq:
-            f["real images close part of SynQ's gap, and cpu-plus ends below the real-data SynQ run"] = (
-                real["synq"] > _mean(cpu_synq) and _mean(plus) < real["synq"])
+            shared = sorted(set(real.get("by_seed") or {}) & set(cpu_synq))
+            f["real images close part of SynQ's gap on the seeds both have, and the real-data SynQ run lies within "
+              "the range of cpu-plus's fresh seeds"] = (
+                bool(shared) and all(gap_closed(fp, cpu_synq[s], real["by_seed"][s]) > 0 for s in shared)
+                and min(plus.values()) <= real["synq"] <= max(plus.values()))
     return f
