@@ -273,9 +273,19 @@ class Checks:
         return self.warnings
 
 
+# config fields added after cached runs were named by their hash (issue 20's official-recipe options): left out of the
+# hash at their default, so that the runs cached before they existed are found again
+HASHED_WITHOUT = ("cam_clamp_weights", "lambda_fa", "lambda_adv", "adv_eps")
+
+
 def config_hash(cfg) -> str:
+    from .results import ADDED_LATER
+
     d = cfg.to_dict()
     d.pop("device", None)
+    for k in HASHED_WITHOUT:  # fields added after cached runs were keyed: at their old value, the old hash
+        if d.get(k) == ADDED_LATER[k]:
+            d.pop(k)
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

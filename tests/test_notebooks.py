@@ -224,3 +224,20 @@ def test_committed_outputs_hold_no_error():
         nb = json.loads(p.read_text())
         for c in nb["cells"]:
             assert all(o.get("output_type") != "error" for o in c.get("outputs", [])), p.name
+
+
+def test_options_added_later_keep_the_cached_runs_hash_at_their_default():
+    """A run cached before the official-recipe options existed is found again (its hash is the hash of the config
+    without those fields); switching one of them on is a different run."""
+    import hashlib
+    import json
+
+    from synq_nb.config import get_config
+    from synq_nb.notebooks_run import HASHED_WITHOUT, config_hash
+
+    cfg = get_config("cpu", w_bits=3, a_bits=3, seed=0)
+    old = {k: v for k, v in cfg.to_dict().items() if k != "device" and k not in HASHED_WITHOUT}
+    old_hash = hashlib.sha256(json.dumps(old, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    assert config_hash(cfg) == old_hash
+    assert config_hash(cfg.replace(lambda_fa=1000.0)) != old_hash
+    assert config_hash(cfg.replace(cam_clamp_weights=True)) != old_hash
