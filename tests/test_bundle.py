@@ -145,11 +145,10 @@ def test_wheel_in_a_fresh_venv_runs_a_notebook_alone(tmp_path):
         "the fresh venv sees a synq_nb before the wheel is installed: the test would not exercise the wheel"
     _run([py, "-c", "import torch, papermill, ipykernel"], cwd=work, env=env)
 
-    # 3. The wheel, installed without its dependencies (--ignore-installed: this environment's editable synq_nb
-    #    metadata is on the path and must neither satisfy nor be uninstalled), and a kernel for this venv.
-    _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed", wheel], cwd=work, env=env)
-    origin = Path(_run([py, "-c", where], cwd=work, env=env).strip())
-    assert origin.is_relative_to(venv), f"synq_nb imported from {origin}, not from the wheel"
+    # 3. A kernel for this venv. The wheel is NOT installed here: the notebook's set-up cell installs it, as for a
+    #    reader without the package (pip finds it in dist/ as it would on the package index; no dependencies, and
+    #    --ignore-installed: this environment's editable synq_nb metadata must neither satisfy nor be uninstalled).
+    env.update(PIP_FIND_LINKS=str(tmp_path / "dist"), PIP_NO_INDEX="1", PIP_NO_DEPS="1", PIP_IGNORE_INSTALLED="1")
     _run([py, "-m", "ipykernel", "install", "--prefix", venv, "--name", "synq-wheel-test"], cwd=work, env=env)
     kernel = json.loads((venv / "share/jupyter/kernels/synq-wheel-test/kernel.json").read_text())
     assert Path(kernel["argv"][0]) == py
@@ -168,6 +167,9 @@ def test_wheel_in_a_fresh_venv_runs_a_notebook_alone(tmp_path):
     errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    assert "synq_nb was missing: installed synq-nb" in text, "the set-up cell did not install the package"
+    origin = Path(_run([py, "-c", where], cwd=work, env=env).strip())
+    assert origin.is_relative_to(venv), f"synq_nb imported from {origin}, not from the wheel"
     assert SHIPPED_LINE in text, "the notebook did not read the runs shipped with the package"
     assert "all checks passed" in text
     print(f"wheel + venv + install: {t1 - t0:.0f} s; notebook {NOTEBOOK} at smoke: {t2 - t1:.0f} s")
@@ -177,3 +179,17 @@ def _has(module: str) -> bool:
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
+
+
+def test_every_set_up_cell_installs_this_version_when_the_package_is_missing():
+    """The one install line of each notebook pins the version in pyproject.toml (a notebook and its package agree)."""
+    import tomllib
+
+    import nbformat
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    for path in sorted((REPO / "notebooks").glob("0*.ipynb")):
+        setup = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+        assert "except ModuleNotFoundError:" in setup, path.name
+        assert f'%pip install -q "synq-nb=={version}"' in setup, path.name
+        assert setup.index("except ModuleNotFoundError") < setup.index("import synq_nb as sq"), path.name
