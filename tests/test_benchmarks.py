@@ -284,3 +284,25 @@ def test_cost_of_a_run_that_loaded_its_synthetic_set_includes_the_makers_synthes
     assert mt.whole_cpu_seconds(loader, [other, maker, loader]) == 1100.0  # 700 + the maker's 400, not the other's
     assert mt.whole_cpu_seconds(loader, [other, loader]) is None  # no run made that set: no cost claimed
     assert mt.whole_cpu_seconds(dict(seed=3), []) is None
+
+
+def test_two_roles_section_pairs_the_calibration_control_by_seed():
+    """Section 9: filtered − unfiltered calibration paired by seed (the oracle: the differences written out)."""
+    import statistics
+
+    mt = _make_tables("make_tables_calib")
+
+    def run(seed, final, rtn, filt, cam, soft, calib=True):
+        return dict(seed=seed, final_top1=final, rtn_top1=rtn, w_bits=3, a_bits=3, preset="cpu", date="d", device="cpu",
+                    cpu_s={"total": 600.0}, config=dict(use_filter=filt, use_cam=cam, use_soft_labels=soft,
+                                                        filter_calibration=calib))
+    synq = [run(s, f, 59.0, True, True, True) for s, f in ((0, 72.0), (1, 73.0), (2, 71.0))]
+    base = [run(s, f, 41.0, False, False, False) for s, f in ((0, 57.0), (1, 55.0), (2, 58.0))]
+    calib = [run(s, f, 41.0, True, True, True, calib=False) for s, f in ((0, 50.0), (1, 49.0), (2, 55.0))]
+    md = mt.two_roles_table(calib, synq + base, [])
+    row = next(ln for ln in md.splitlines() if ln.startswith("| filtered − unfiltered calibration"))
+    diffs = [72.0 - 50.0, 73.0 - 49.0, 71.0 - 55.0]
+    assert f"{statistics.fmean(diffs):+.2f}" in row and "+22.00, +24.00, +16.00" in row and "gain" in row
+    row = next(ln for ln in md.splitlines() if ln.startswith("| SynQ with unfiltered calibration − baseline"))
+    assert "-7.00, -6.00, -3.00" in row
+    assert mt.NOT_YET in mt.two_roles_table([], synq + base, [])
