@@ -121,6 +121,31 @@ def bar_chart(values: dict, ylabel: str = "top-1 accuracy (%)", title: str = "",
     return fig
 
 
+def rtn_final_figure(rtn: dict, final: dict, reference: dict | None = None, title: str = "",
+                     ylabel: str = "top-1 accuracy (%)") -> Figure:
+    """One column per run: an open marker at its RTN accuracy (before fine-tuning), a filled one at its final
+    accuracy, an arrow from the first to the second, the final value written beside it; ``reference``: dashed
+    horizontal lines {label: value}. The y-axis starts at 0, so heights compare as ratios; the legend sits outside."""
+    names = list(final)
+    fig = _figure(max(5.0, 1.2 * len(names) + 3.0), 3.6)
+    ax = fig.subplots()
+    x = np.arange(len(names))
+    ax.scatter(x, [rtn[n] for n in names], facecolors="none", edgecolors="0.3", s=45, zorder=3, label="RTN (before fine-tuning)")
+    ax.scatter(x, [final[n] for n in names], color="C0", s=45, zorder=4, label="final (after fine-tuning)")
+    for i, n in enumerate(names):
+        if abs(final[n] - rtn[n]) > 0.5:
+            ax.annotate("", (i, final[n]), (i, rtn[n]), arrowprops=dict(arrowstyle="->", color="C0", lw=1))
+        ax.annotate(f"{final[n]:.1f}", (i + 0.12, final[n]), va="center", fontsize="small")
+    for i, (label, v) in enumerate((reference or {}).items()):
+        ax.axhline(v, ls="--", color=f"C{(i + 3) % 10}", lw=1, label=f"{label} ({v:.1f})")
+    long = max(map(len, names)) > 8
+    ax.set_xticks(x, names, rotation=20 if long else 0, ha="right" if long else "center")
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 100), xlim=(-0.5, len(names) - 0.3))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
 def markdown_table(rows: list, columns: list | None = None, floatfmt: str = "{:.2f}") -> str:
     """A list of dicts as a Markdown table (for ``IPython.display.Markdown``)."""
     columns = columns or list(rows[0])
@@ -1047,7 +1072,7 @@ def sweep_figure(rows: list, keys: list, title: str = "sweep", rtn_label: str = 
     ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=min(3, len(series) + 2), frameon=False)
     return fig
 def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablation across seeds",
-                         ylabel: str = "final top-1 (%)") -> Figure:
+                         ylabel: str = "final top-1 (%)", diff_label: str = "row − baseline of the same seed") -> Figure:
     """Left: every combination's final top-1, one marker per seed (a thin line joins the runs of one seed),
     with the mean ± sample std over seeds in black. Right: the paired difference of each combination,
     row minus the ``baseline`` of the same seed, one marker per seed, mean in black, zero dashed.
@@ -1088,7 +1113,7 @@ def seed_ablation_figure(groups: dict, baseline=(0, 0, 0), title: str = "ablatio
     ax1.legend(fontsize="x-small", loc="lower right")
     ax2.axhline(0, color="0.4", ls="--", lw=0.8)
     ax2.set_xticks(range(len(others)), [label(c) for c in others], fontsize="small")
-    ax2.set(ylabel="row − baseline of the same seed", title="paired difference (black: mean)")
+    ax2.set(ylabel=diff_label, title="paired difference (black: mean)")
     ax2.grid(axis="y", alpha=0.3)
     fig.suptitle(title)
     return fig
