@@ -94,6 +94,9 @@ def experiments(sets, preset, model):
     if "official" in sets:
         for seed in (0, 1, 2):
             runs.append((f"w3a3_official_s{seed}", "official", dict(SYNQ, preset="official", w_bits=3, a_bits=3, seed=seed)))
+    if "val-tau" in sets:  # tau chosen again, on the validation split (d0 8, seed 0; 0.7 is val-d0's d0-8 run)
+        for tau in (0.5, 0.6, 0.7):
+            runs.append((f"w3a3_tau-{tau}_s0", "val-tau", dict(SYNQ, d0=8, tau=tau, w_bits=3, a_bits=3, seed=0)))
     if "val-d0" in sets:  # d0 chosen again, on the validation split (seed 0; 8 and 16 first: the choice made)
         for d0 in (8, 16, 4, 32):
             runs.append((f"w3a3_d0-{d0}_s0", "val-d0", dict(SYNQ, d0=d0, w_bits=3, a_bits=3, seed=0)))
@@ -165,7 +168,7 @@ def effective(cfg: dict) -> dict:
 
 
 # sets whose runs must carry the validation-split numbers (older runs, made before the split, cannot be reused)
-NEEDS_VALIDATION = ("confirm", "val-d0", "calib")
+NEEDS_VALIDATION = ("confirm", "val-d0", "calib", "val-tau")
 
 
 def find_same_run(overrides, out_root: Path, need_validation: bool = False):

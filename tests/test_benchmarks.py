@@ -198,7 +198,7 @@ def test_confirm_and_validation_sets():
     assert (same_cost["synth_iters"], same_cost["epochs"]) == (plus.synth_iters, plus.epochs)
     assert same_cost["weight_range"] == "minmax" and same_cost["kd_temperature"] == 1.0  # the levers off
     assert sorted(o["d0"] for s, o in runs.values() if s == "val-d0") == [4, 8, 16, 32]
-    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0", "calib"}
+    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0", "calib", "val-tau"}
 
 
 def test_calib_set_is_synq_with_only_the_calibration_unfiltered():
