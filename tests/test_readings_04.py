@@ -422,3 +422,28 @@ def test_bench_ce_shares_and_ablation_without_history():
     text = L.soft_label_ablation(bare)
     assert "Resolved gains: with the filter alone and with the filter and CAM (SynQ)" in text
     assert "of the samples over the last epoch" not in text and "never swept" not in text
+
+
+def _val_tau(vals):
+    return [dict(config=dict(tau=t), seed=0, val_final_top1=v, final_top1=70.0) for t, v in vals.items()]
+
+
+def test_tau_on_the_validation_split_both_branches():
+    same = L.validation_tau(_val_tau({0.5: 75.47, 0.6: 75.37, 0.7: 76.35}))
+    assert "75.47, 75.37 and 76.35 % for $\\tau$ = 0.5, 0.6 and 0.7" in same
+    assert "ranks $\\tau$ = 0.7 first, 0.88 points ahead of the next, the paper's value" in same
+    assert "One seed per value" in same
+    other = L.validation_tau(_val_tau({0.5: 77.0, 0.6: 75.37, 0.7: 76.35}))
+    assert "ranks $\\tau$ = 0.5 first, 0.65 points ahead" in other and "not the paper's 0.7" in other
+    assert L.validation_tau(None) is None and L.validation_tau(_val_tau({0.7: 76.0})) is None
+    text = L.tau_choice(_tau_runs(), _d0_runs(), val_tau_runs=_val_tau({0.5: 75.47, 0.6: 75.37, 0.7: 76.35}))
+    assert "No selection of $\\tau$" not in text and "ranks $\\tau$ = 0.7 first" in text
+
+
+def test_summary_tau_bullet_reads_the_validation_runs():
+    args = (0.2763, 0.7, EDGES, RISING, COUNTS, 0.99, 4.32, 4.0, _tau_runs(), _d0_runs(), _ablation())
+    assert "$\\tau$ was not selected on the validation split" in L.summary(*args)
+    same = L.summary(*args, val_tau_runs=_val_tau({0.5: 75.47, 0.6: 75.37, 0.7: 76.35}))
+    assert "on the validation split (one seed per value) it also ranks first" in same
+    other = L.summary(*args, val_tau_runs=_val_tau({0.5: 77.0, 0.6: 75.37, 0.7: 76.35}))
+    assert "another value ranks first" in other
