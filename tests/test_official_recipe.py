@@ -20,30 +20,13 @@ import torch.nn.functional as F
 from synq_nb import finetune, get_config, low_pass_filter
 from synq_nb.config import PRESETS
 from synq_nb.finetune import SynQStep, check_resumable, run_fingerprint
-from synq_nb.models import CifarResNet, TeacherInfo
-from tiny_nets import ref_kd, tiny_images, tiny_student, tiny_teacher
+from tiny_nets import ref_kd, tiny_images, tiny_resnet, tiny_student, tiny_teacher
 
 OFF = dict(use_filter=False, use_cam=False, use_soft_labels=False)
 
 
-def tiny_resnet(seed=0):
-    """CifarResNet of depth 8 (3 residual blocks, one per stage), random weights, 8 x 8 inputs."""
-    torch.manual_seed(seed)
-    net = CifarResNet(depth=8, num_classes=10)
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.3)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-        net.linear.weight.mul_(4.0)
-    net.synq_info = TeacherInfo("tiny-resnet8", "tiny", 10, 8, (0.0,) * 3, (1.0,) * 3, "layer3")
-    return net.eval().requires_grad_(False)
-
-
 def _resnet_setup(seed=0, n=12):
-    teacher = tiny_resnet(seed)
+    teacher = tiny_resnet(seed, bn_weights=True, head_scale=4.0)
     x = torch.randn(n, 3, 8, 8, generator=torch.Generator().manual_seed(seed + 5))
     y = torch.arange(n) % 10
     return teacher, tiny_student(teacher, x, bits=3), x, y
@@ -227,7 +210,7 @@ def test_adversarial_term_is_kd_on_the_sign_step(use_filter, temperature, alpha)
 def test_adversarial_step_makes_the_batch_harder(seed):
     """At 8 bits (a smooth student), the sign step raises the KD loss several-fold (measured 4-7x). At 3 bits the
     straight-through gradient is a poor guide to the quantized loss, and the step may lower it: not tested."""
-    teacher = tiny_resnet(seed)
+    teacher = tiny_resnet(seed, bn_weights=True, head_scale=4.0)
     x = torch.randn(12, 3, 8, 8, generator=torch.Generator().manual_seed(seed + 5))
     student = tiny_student(teacher, x, bits=8)
     _, t = SynQStep(student, teacher, get_config("smoke", lambda_adv=1.0, adv_eps=0.01, **OFF))(x, torch.arange(12) % 10)

@@ -22,8 +22,7 @@ import pytest
 import torch
 
 from synq_nb import synthesize
-from synq_nb.models import CifarResNet, TeacherInfo
-from tiny_nets import tiny_teacher
+from tiny_nets import tiny_resnet, tiny_teacher
 
 
 @pytest.fixture(autouse=True)
@@ -63,20 +62,6 @@ def _same(a, b, exact=True):
     assert a.settings == b.settings  # the cache key does not name the grouping
 
 
-def tiny_resnet(seed=0):
-    """A CIFAR ResNet of depth 8 (residual additions, BN after each conv), random weights, non-trivial BN statistics."""
-    torch.manual_seed(seed)
-    net = CifarResNet(depth=8, num_classes=10)
-    g = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.3)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    net.synq_info = TeacherInfo("tiny-resnet8", "tiny", 10, 16, (0.0,) * 3, (1.0,) * 3, "layer3")
-    return net.eval().requires_grad_(False)
-
-
 @pytest.mark.parametrize("n, group", [(24, 0), (24, 2), (24, 3), (22, 0)])
 def test_grouped_equals_batch_by_batch(n, group):
     """4 batches of 6 (or 6, 6, 6, 4) in one forward, in pairs, or as 3 + 1: the images and history of today's loop."""
@@ -96,12 +81,12 @@ def test_grouped_equals_batch_by_batch_with_augmentation():
 
 @pytest.mark.parametrize("n, batch", [(16, 4), (22, 6)])
 def test_grouped_equals_batch_by_batch_on_a_residual_network(n, batch):
-    net = tiny_resnet()
+    net = tiny_resnet(input_size=16)
     _same(_run(net, n, batch, group=1, iters=30), _run(net, n, batch, group=0, iters=30))
 
 
 def test_grouped_equals_batch_by_batch_in_float64():
-    net = tiny_resnet().double()
+    net = tiny_resnet(input_size=16).double()
     with float64():
         one = _run(net, 14, 4, group=1, iters=30)
         grouped = _run(net, 14, 4, group=0, iters=30)

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from synq_nb import calibrate_activations, quantize_model
-from synq_nb.models import TeacherInfo
+from synq_nb.models import CifarResNet, TeacherInfo
 
 NUM_CLASSES = 5
 
@@ -108,3 +108,21 @@ def ref_step_loss(student, teacher, x, y, cfg):
         cam = torch.zeros((), dtype=torch.float64)
     loss = kd + cfg.lambda_ce * ce + cfg.lambda_cam * cam
     return loss, dict(kd=kd, ce=ce, cam=cam, x=x, t_logits=t_logits, s_logits=s_logits)
+
+
+def tiny_resnet(seed: int = 0, input_size: int = 8, bn_weights: bool = False, head_scale: float = 1.0) -> nn.Module:
+    """A CIFAR ResNet of depth 8 (3 residual blocks, one per stage; BN after each conv), random weights, non-trivial
+    BN running statistics; ``bn_weights`` also draws the BN scales, ``head_scale`` multiplies the classifier."""
+    torch.manual_seed(seed)
+    net = CifarResNet(depth=8, num_classes=10)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.3)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                if bn_weights:
+                    m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+        net.linear.weight.mul_(head_scale)
+    net.synq_info = TeacherInfo("tiny-resnet8", "tiny", 10, input_size, (0.0,) * 3, (1.0,) * 3, "layer3")
+    return net.eval().requires_grad_(False)
