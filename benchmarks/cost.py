@@ -69,6 +69,50 @@ def variant_median(name, teacher, x, y, cfg, args, device) -> float:
     return statistics.median(timed_iterations(SynQStep(student, t, c), opt, x, y, args.warmup + args.iters, device)[args.warmup:])
 
 
+def floor_section(teacher, x, y, cfg, args, device) -> dict:
+    """The KD step (the baseline's iteration: quantized W4A4 student, KD + CE) against its floor, the same step with
+    the student in full precision (teacher forward + FP student forward/backward + SGD step), in one run: eager with the
+    CPU activation quantizer, eager with torch's fused fake-quant kernel (what every run used before), and
+    torch.compile of the student (compile time reported apart, and as the number of steps it takes to repay)."""
+    import copy
+
+    import synq_nb.quantization as Q
+
+    n, w = args.warmup + args.iters, args.warmup
+    c = cfg.ideas(False, False, False)
+    fp = copy.deepcopy(teacher).requires_grad_(True).eval()
+    opt = torch.optim.SGD(fp.parameters(), lr=1e-4, momentum=0.9, nesterov=True)
+
+    def student_step(compiled=False):
+        student = calibrate_activations(quantize_model(teacher, 4, 4), x).eval()
+        o = torch.optim.SGD(student.parameters(), lr=1e-4, momentum=0.9, nesterov=True)
+        model = torch.compile(student) if compiled else student
+        return SynQStep(model, teacher, c), o
+
+    out = dict(batch=len(x), threads=torch.get_num_threads())
+    rows = dict(fp_floor=(SynQStep(fp, teacher, c), opt))  # the same step code, the student unquantized
+    fused = lambda x_, s, z, bits: torch.fake_quantize_per_tensor_affine(x_, s, z, 0, 2**bits - 1)  # noqa: E731
+    for name in ("fp_floor", "kd_eager", "kd_eager_fused_kernel", "kd_compiled"):
+        old = Q.fake_quantize_per_tensor
+        if name == "kd_eager_fused_kernel":
+            Q.fake_quantize_per_tensor = fused
+        try:
+            step, o = rows.get(name) or student_step(compiled=name == "kd_compiled")
+            t = timed_iterations(step, o, x, y, n, device)
+        finally:
+            Q.fake_quantize_per_tensor = old
+        out[name] = dict(median_s=statistics.median(t[w:]), first_s=t[0])
+    for name in ("kd_eager", "kd_eager_fused_kernel", "kd_compiled"):
+        out[name]["over_floor"] = out[name]["median_s"] / out["fp_floor"]["median_s"]
+    comp, eager = out["kd_compiled"], out["kd_eager"]
+    comp["compile_s"] = comp["first_s"] - comp["median_s"]  # the first step compiles forward and backward
+    saved = eager["median_s"] - comp["median_s"]
+    comp["steps_to_repay_compile"] = comp["compile_s"] / saved if saved > 0 else None
+    print("floor: " + ", ".join(f"{k} {v['median_s']*1e3:.1f} ms" + (f" ({v['over_floor']:.2f}x)" if "over_floor" in v else "")
+                                for k, v in out.items() if isinstance(v, dict)) + f"; compile {comp['compile_s']:.1f} s", flush=True)
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ... or 'all': the CPU and, when there is one, "
@@ -82,6 +126,8 @@ def main(argv=None):
     p.add_argument("--variants", default="", help="also time the SynQ iteration at the largest batch with each of: "
                    "channels_last, bf16 (teacher under autocast), mse-lsq (the cpu-plus quantizers); e.g. "
                    "channels_last,bf16,mse-lsq (the plain SynQ iteration is measured alongside as 'synq')")
+    p.add_argument("--floor", action="store_true", help="also time the KD step against its full-precision floor at "
+                   "the first batch size: eager (CPU quantizer and torch's fused kernel) and torch.compile")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.device == "all":  # one JSON per device, in the format make_tables.py reads
@@ -136,6 +182,9 @@ def main(argv=None):
         for name in ["synq"] + args.variants.split(","):
             out["variants"][name] = dict(median_s=variant_median(name, teacher, x_all[:bs], y_all[:bs], cfg, args, device))
             print(f"variant {name}: {out['variants'][name]['median_s']*1e3:.1f} ms per SynQ iteration at batch {bs}", flush=True)
+    if args.floor:
+        bs = int(args.batch_sizes.split(",")[0])
+        out["floor"] = floor_section(teacher, x_all[:bs], y_all[:bs], cfg, args, device)
     if args.synth_iters:
         from synq_nb import synthesize
         synthesize(teacher, 256, 3, 256, cache=False, progress=False)  # warm-up

@@ -94,6 +94,12 @@ def experiments(sets, preset, model):
     if "official" in sets:
         for seed in (0, 1, 2):
             runs.append((f"w3a3_official_s{seed}", "official", dict(SYNQ, preset="official", w_bits=3, a_bits=3, seed=seed)))
+    # the split of cpu-plus's budget between synthesis iterations and fine-tuning epochs, chosen again on the
+    # validation split (seed 0; first chosen by test accuracy in the levers set: 150 x 15 of 50 x 20 / 250 x 10)
+    if "val-split" in sets:
+        for syn, ep in ((150, 15), (50, 20), (250, 10)):
+            runs.append((f"w3a3_cpu-plus-syn{syn}-ep{ep}_s0", "val-split",
+                         dict(SYNQ, preset="cpu-plus", synth_iters=syn, epochs=ep, w_bits=3, a_bits=3, seed=0)))
     if "val-tau" in sets:  # tau chosen again, on the validation split (d0 8, seed 0; 0.7 is val-d0's d0-8 run)
         for tau in (0.5, 0.6, 0.7):
             runs.append((f"w3a3_tau-{tau}_s0", "val-tau", dict(SYNQ, d0=8, tau=tau, w_bits=3, a_bits=3, seed=0)))
@@ -168,7 +174,7 @@ def effective(cfg: dict) -> dict:
 
 
 # sets whose runs must carry the validation-split numbers (older runs, made before the split, cannot be reused)
-NEEDS_VALIDATION = ("confirm", "val-d0", "calib", "val-tau")
+NEEDS_VALIDATION = ("confirm", "val-d0", "calib", "val-tau", "val-split")
 
 
 def find_same_run(overrides, out_root: Path, need_validation: bool = False):

@@ -254,3 +254,48 @@ def test_act_quant_loading_uncalibrated_state_raises_again():
     q.load_state_dict(ActQuant(4).state_dict())  # an uncalibrated range
     with pytest.raises(RuntimeError, match="calibrat"):
         q(torch.rand(8, 4, 5, 5))
+
+
+@pytest.mark.parametrize("bits", [2, 3, 4, 8])
+@pytest.mark.parametrize("zero_point", [0, 3])
+def test_cpu_fake_quant_is_torchs_kernel_bitwise(bits, zero_point):
+    """The CPU activation fake-quantizer gives torch's fused kernel's values and clipped-STE gradient, bit for bit,
+    at ties (k + 0.5 codes, where round-half-to-even decides), at both ends of the range and beyond them."""
+    from synq_nb.quantization import fake_quantize_per_tensor
+
+    g = torch.Generator().manual_seed(bits * 10 + zero_point)
+    scale = torch.tensor(0.0731)
+    zp = torch.tensor(min(zero_point, 2**bits - 1), dtype=torch.int32)
+    qmax = 2**bits - 1
+    codes = torch.arange(-3, qmax + 4, 0.5)  # ties and codes outside [0, qmax] on both sides
+    x = torch.cat([(codes - zp) * scale, torch.randn(4000, generator=g) * scale * qmax]).view(1, 1, -1)
+    x = x.clone().requires_grad_()
+    up = torch.randn(x.shape, generator=g)
+    ours = fake_quantize_per_tensor(x, scale, zp, bits)
+    ref = torch.fake_quantize_per_tensor_affine(x, scale, zp, 0, qmax)
+    assert torch.equal(ours, ref)
+    g_ours, = torch.autograd.grad(ours, x, up)
+    g_ref, = torch.autograd.grad(ref, x, up)
+    assert torch.equal(g_ours, g_ref)
+    assert 0 < (g_ref == 0).sum() < x.numel()  # both clipped and passed elements were exercised
+
+
+def test_act_quant_cpu_path_equals_fused_kernel_in_a_network(calibrated_w4a4, cifar_small):
+    """The whole W4A4 student gives the same logits and gradients with the CPU quantizer as with torch's kernel."""
+    import synq_nb.quantization as Q
+
+    x = cifar_small.images[:16]
+    student = copy.deepcopy(calibrated_w4a4)
+    out = student(x)
+    out.square().mean().backward()
+    grads = [p.grad.clone() for p in student.parameters()]
+    student.zero_grad()
+    fused = lambda x, s, z, bits: torch.fake_quantize_per_tensor_affine(x, s, z, 0, 2**bits - 1)  # noqa: E731
+    old, Q.fake_quantize_per_tensor = Q.fake_quantize_per_tensor, fused
+    try:
+        ref = student(x)
+        ref.square().mean().backward()
+    finally:
+        Q.fake_quantize_per_tensor = old
+    assert torch.equal(out, ref)
+    assert all(torch.equal(a, p.grad) for a, p in zip(grads, student.parameters()))
