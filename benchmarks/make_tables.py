@@ -282,6 +282,21 @@ def variants_text(c) -> str:
         rows = [[k, f"{d['median_s'] * 1e3:.2f}", f"{d['median_s'] / base:.2f}"] for k, d in v.items() if k != "batch"]
         out += (f"\n\nOne SynQ iteration at batch {v['batch']} with one option on (measured in the same process, "
                 "after the table above):\n\n" + table(["option", "ms/iter", "vs plain SynQ"], rows))
+    f = c.get("floor")
+    if f:
+        lab = {"fp_floor": "floor: the same step, student in full precision", "kd_eager": "KD step, eager (the default)",
+               "kd_eager_fused_kernel": "KD step, eager, torch's fake-quant kernel (before)",
+               "kd_compiled": "KD step, `torch.compile` of the student"}
+        rows = [[lab[k], f"{f[k]['median_s'] * 1e3:.2f}", f"{f[k]['over_floor']:.2f}x" if "over_floor" in f[k] else "1"]
+                for k in lab if k in f]
+        comp = f.get("kd_compiled", {})
+        repay = comp.get("steps_to_repay_compile")
+        out += (f"\n\nThe KD step (the baseline's iteration, W4A4, batch {f['batch']}, {f['threads']} thread(s)) against "
+                "its floor, measured in the same process:\n\n" + table(["step", "ms/iter", "over the floor"], rows)
+                + (f"\n\n`torch.compile` took {comp['compile_s']:.1f} s to compile (the first step, forward and "
+                   "backward) and " + (f"repays it after {repay:,.0f} steps." if repay else
+                                       "is not faster than eager afterwards, so it never repays it.")
+                   if "compile_s" in comp else ""))
     syn, est = c.get("synthesis"), c.get("paper_preset_estimate_s")
     if syn:
         out += (f"\n\nSynthesis: {syn['s_per_iter'] * 1e3:.2f} ms per iteration at batch {syn['batch']}."
@@ -414,7 +429,26 @@ def validation_choice(runs, key: str, default: float, set_name: str) -> str:
             + table([key, "seed", "validation top-1", "test top-1"], rows) + provenance(runs, set_name))
 
 
-def selection_tables(confirm, val_d0, val_tau=()) -> str:
+def split_choice(runs, default=(150, 15)) -> str:
+    """cpu-plus's split of its budget between synthesis iterations and fine-tuning epochs, chosen on validation."""
+    if not runs:
+        return NOT_YET
+    split = lambda r: (r["config"]["synth_iters"], r["config"]["epochs"])  # noqa: E731
+    runs = sorted(runs, key=split)
+    rows = [[f"{split(r)[0]} x {split(r)[1]}", r["seed"], f"{r['val_final_top1']:.2f}", f"{r['final_top1']:.2f}",
+             f"{r['cpu_s']['total']:,.0f}" if r.get("cpu_s") else "—"] for r in runs]
+    v, t = split(max(runs, key=lambda r: r["val_final_top1"])), split(max(runs, key=lambda r: r["final_top1"]))
+    name = lambda s_: f"{s_[0]} synthesis iterations x {s_[1]} epochs"  # noqa: E731
+    return ("W3A3, `cpu-plus` preset (MSE ranges, T = 4), SynQ, seed 0; each split spends about the same CPU time "
+            f"(100 synthesis iterations of 1,024 images cost about 5 epochs). The validation split picks {name(v)}; "
+            f"the test set picks {name(t)}: " + ("the same choice." if v == t else "a different choice.")
+            + (f" `cpu-plus` keeps {name(default)}." if v == default else
+               f" The validation split does not confirm `cpu-plus`'s {name(default)}.") + "\n\n"
+            + table(["synthesis it. x epochs", "seed", "validation top-1", "test top-1", "CPU s (whole run)"], rows)
+            + provenance(runs, "val-split"))
+
+
+def selection_tables(confirm, val_d0, val_tau=(), val_split=()) -> str:
     """Section 8: how each setting was chosen, d0 re-chosen on the validation split, and the out-of-sample seeds."""
     out = ["## 8. How the settings were chosen, and fresh seeds (issue 18)\n\n"
            "The settings below were chosen by looking at CIFAR-10 **test** accuracy, which makes the reported "
@@ -425,9 +459,12 @@ def selection_tables(confirm, val_d0, val_tau=()) -> str:
            "once per chosen setting.\n\n"
            + table(["setting", "chosen on", "validation"],
                    [[a, b, "re-checked on the validation split (seed 0): table below" if a.startswith("tau") and val_tau
-                     else c] for a, b, c in SELECTION])]
+                     else c + ("; the split re-checked on the validation split (seed 0), and the levers as a whole on "
+                               "the validation split of seeds 3-5: below" if a.startswith("`cpu-plus`") and val_split
+                               else "")] for a, b, c in SELECTION])]
     for key, runs_, default, set_name in (("d0", val_d0, 8, "val-d0"), ("tau", val_tau, 0.7, "val-tau")):
         out.append(f"\n\n### {key} on the validation split\n\n" + validation_choice(runs_, key, default, set_name))
+    out.append("\n\n### `cpu-plus`'s synthesis/epoch split on the validation split\n\n" + split_choice(val_split))
     out.append("\n\n### Out of sample: fresh seeds (3, 4, 5), W3A3\n\n")
     by = {}
     for r in confirm:
@@ -460,13 +497,20 @@ def selection_tables(confirm, val_d0, val_tau=()) -> str:
                 ca = [whole_cpu_seconds(by[a][s], confirm) for s in p["seeds"]]
                 cb = [whole_cpu_seconds(by[b][s], confirm) for s in p["seeds"]]
                 cost = "—" if None in ca + cb else f"{sum(ca) / sum(cb):.2f}x"
-                prs.append([label, f"{p['mean']:+.2f}", ", ".join(f"{d:+.2f}" for d in p["diffs"]), interval_text(p), cost])
+                v = paired({s: r["val_final_top1"] for s, r in by[a].items() if "val_final_top1" in r},
+                           {s: r["val_final_top1"] for s, r in by[b].items() if "val_final_top1" in r})
+                val = f"{v['mean']:+.2f} {interval_text(v)}" if v["seeds"] else "—"
+                prs.append([label, f"{p['mean']:+.2f}", ", ".join(f"{d:+.2f}" for d in p["diffs"]), interval_text(p),
+                            val, cost])
     if prs:
         out.append("\n\nPaired by seed (test top-1), with the 95 % t interval over the paired seeds (with two seeds "
                    "t = 12.7: only large, consistent effects are resolved) and the cost ratio (CPU seconds of the "
                    "whole run, first setting over second; a run that loaded its synthetic set from the cache is "
                    "charged the synthesis CPU seconds of the run that made it):\n\n"
-                   + table(["comparison", "mean Δ", "per seed", "95 % t interval", "cost ratio"], prs))
+                   + table(["comparison", "mean Δ", "per seed", "95 % t interval", "validation: mean Δ, 95 % t",
+                            "cost ratio"], prs)
+                   + "\n\nThe validation column is what a selection may look at: where it shows the same sign and an "
+                   "interval clear of 0, the comparison would have chosen the same way without the test set.")
     if "cpu" in by and "cpu-cam-off" in by:
         cam = [[key, s, f"{by[key][s]['val_rtn_cam_loss']:.4f}", f"{by[key][s]['val_final_cam_loss']:.4f}"]
                for key in ("cpu", "cpu-cam-off") for s in sorted(by[key]) if "val_final_cam_loss" in by[key][s]]
@@ -500,10 +544,13 @@ def two_roles_table(calib, main_runs, official) -> str:
             rows.append([name, ", ".join(str(r["seed"]) for r in sorted(rs, key=lambda r: r["seed"])),
                          mean_std(values(rs, "rtn_top1")), mean_std(values(rs, "final_top1")),
                          mean_std(values(rs, "val_final_top1")) if values(rs, "val_final_top1") else "—",
-                         mean([r["cpu_s"]["total"] for r in rs if r.get("cpu_s")], "{:,.0f}")])
+                         mean([r["cpu_s"]["total"] for r in rs if r.get("cpu_s")], "{:,.0f}"),
+                         mean([r["cpu_s"]["finetune"] / (r["config"]["epochs"] * r["config"]["iters_per_epoch"]) * 1e3
+                               for r in rs if r.get("cpu_s")], "{:,.0f}")])
     if not calib and not official:
         return out[0] + "\n\n" + NOT_YET
-    out.append(table(["setting", "seeds", "RTN top-1", "final top-1", "validation top-1", "CPU s per run"], rows))
+    out.append(table(["setting", "seeds", "RTN top-1", "final top-1", "validation top-1", "CPU s per run",
+                      "CPU ms per fine-tuning iteration"], rows))
     pairs = []
     for a, b, label in ((synq, calib, "filtered − unfiltered calibration (both filter the fine-tuning batches)"),
                         (calib, base, "SynQ with unfiltered calibration − baseline (filtered batches, CAM and soft labels; the "
@@ -662,7 +709,8 @@ def main(argv=None):
              paper_table(load_json(args.paper)),
              levers_table(runs.get("levers", []), runs.get("plus", []), runs.get("cpu-plus", []), main_runs,
                           runs.get("real", [])),
-             selection_tables(runs.get("confirm", []), runs.get("val-d0", []), runs.get("val-tau", [])),
+             selection_tables(runs.get("confirm", []), runs.get("val-d0", []), runs.get("val-tau", []),
+                              runs.get("val-split", [])),
              two_roles_table(runs.get("calib", []), main_runs, runs.get("official", []))]
     md.parent.mkdir(parents=True, exist_ok=True)
     md.write_text("\n\n".join(parts).rstrip() + "\n")

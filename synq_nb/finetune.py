@@ -201,6 +201,10 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
     Raises FloatingPointError at the end of an epoch in which the loss was not finite, naming the first
     such iteration (the loss terms stay on the device during an epoch: no host-device synchronisation
     per iteration). ``cfg.extra["bf16"]``: bfloat16 autocast for the teacher's forward (off by default).
+    History, per epoch (means over its iterations): ``loss`` and its terms ``kd``, ``ce``, ``cam`` (and ``fa``,
+    ``adv`` when on); ``hard_frac``: the share of each batch trained on its hard label, i.e. with difficulty
+    delta <= tau (KD + CE; the rest learns from the soft labels alone): "hard" names the label, not the image's
+    difficulty, so it is the share of *easy* images; 1 when soft labels are off.
     Under torchrun (:mod:`synq_nb.distributed`) each rank trains on its share of every global batch
     inside DistributedDataParallel, and only rank 0 writes the checkpoint.
     """

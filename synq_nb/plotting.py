@@ -559,7 +559,8 @@ def per_class_figure(acc_by_model: dict, classes, title: str = "per-class test a
         ax.bar(x + (i - (k - 1) / 2) * width, torch.as_tensor(acc_by_model[n]).float().numpy(), width, label=n)
     ax.set_xticks(x, classes, rotation=30, ha="right")
     ax.set(ylabel="top-1 (%)", title=title, ylim=(0, 105))
-    ax.legend(fontsize="x-small", ncols=min(k, 3), loc="lower right")
+    # beside the axes: inside, any corner covers some class's bars
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
