@@ -65,6 +65,34 @@ def write_json(obj, path: Path):
     os.replace(tmp, path)
 
 
+def finished_run(out_dir, cfg: SynQConfig, teacher, synthetic: SyntheticSet) -> dict | None:
+    """The recorded results of the run ``cfg`` that already finished in ``out_dir``, with its student rebuilt from
+    the checkpoint (``results["student"]``, ``results["reloaded"] = True``; run_experiment adds ``reload_s``), or None when it has not finished there.
+    Nothing is evaluated again: the numbers are the ones the run measured (the checkpoint must have been written by
+    this run: config, package version, teacher weights and training images, else RunFolderMismatch)."""
+    res_path, ckpt = Path(out_dir) / "results.json", Path(out_dir) / "checkpoint.pt"
+    if not (res_path.is_file() and ckpt.is_file()):
+        return None
+    state = load_checkpoint(ckpt)
+    check_resumable(state, run_fingerprint(cfg, teacher, synthetic.images, synthetic.labels), ckpt)
+    try:
+        results = json.loads(res_path.read_text())
+    except ValueError:
+        return None  # a results file cut short: the run path below rewrites it
+    done = state["epoch"] >= cfg.epochs or state["history"].get("stopped_early")
+    if not done or results.get("config") != cfg.to_dict() or results.get("epochs_done") != len(state["history"]["epoch"]):
+        return None
+    student = quantize_model(teacher, cfg.w_bits, cfg.a_bits, cfg.weight_range)
+    if cfg.extra.get("channels_last"):
+        student = student.to(memory_format=torch.channels_last)
+    if cfg.act_quant == "lsq":  # the learnable step sizes exist only once the ranges are calibrated
+        student.load_state_dict({k: v for k, v in state["student"].items() if "lsq_" not in k}, strict=False)
+        make_act_steps_learnable(student)
+    student.load_state_dict(state["student"])
+    results.update(reloaded=True, student=student)
+    return results
+
+
 def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher=None, synthetic=None,
                    test_set=None, on_epoch=None, resume: bool = True, fresh: bool = False) -> dict:
     """Run one experiment and return (and, with ``out_dir``, write ``results.json``) its results.
@@ -74,7 +102,8 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     it was written by this same run (config, package version, teacher, training images); a
     checkpoint of another run stops the run with RunFolderMismatch (a ValueError naming the folder
     and the settings that differ) before anything is computed. ``fresh=True`` (or ``resume=False``)
-    deletes that checkpoint and starts afresh.
+    deletes that checkpoint and starts afresh. When ``out_dir`` holds this run, finished, its recorded results are
+    returned without training or evaluating anything again (:func:`finished_run`; ``reload_s``: this call's seconds).
     """
     cfg.validate()
     ckpt = Path(out_dir) / "checkpoint.pt" if out_dir is not None else None
@@ -98,6 +127,14 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     info = teacher_info(teacher)
     if info.dataset != cfg.dataset:
         raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
+    if (out_dir is not None and resume and not fresh and not D.is_distributed()
+            and (Path(out_dir) / "results.json").is_file()):  # finished before? then reload, evaluate nothing again
+        if synthetic is None:  # its training images identify the run (from the cache when made before)
+            synthetic = real_training_set(cfg, info) if cfg.train_data == "real" else synthetic_set(cfg, teacher, progress)
+        done = finished_run(out_dir, cfg, teacher, synthetic)
+        if done is not None:  # this call's synthetic set: loaded from the cache or made now
+            done.update(reload_s=time.perf_counter() - t, synthetic_from_cache=synthetic.from_cache)
+            return done
     if test_set is None:
         test_set = load_dataset(cfg.dataset, "test" if cfg.dataset != "imagenet" else "val", normalize=info, limit=cfg.eval_limit)
     val_set, val_note = None, None  # a custom dataset (tests) or no training split on disk: run without validation
@@ -197,4 +234,5 @@ def summary_line(r: dict) -> str:
     return (f"{r['model']} W{r['w_bits']}A{r['a_bits']} seed {r['seed']} ({r['preset']}): FP {r['fp_top1']:.2f}  "
             f"RTN {r['rtn_top1']:.2f}  final {r['final_top1']:.2f} (best {r['best_top1']:.2f})  "
             f"size {r['size_bits_fp'] / 8e6:.2f} MB -> {r['size_bits_quant'] / 8e6:.2f} MB  "
-            f"[{r['total_s']:.0f} s on {r['device']}]")
+            + (f"[{r['total_s']:.0f} s on {r['device']} when computed; reloaded now in {r['reload_s']:.1f} s]"
+               if r.get("reloaded") else f"[{r['total_s']:.0f} s on {r['device']}]"))

@@ -140,3 +140,26 @@ def test_grid_reuses_a_result_only_with_the_same_settings(tmp_path, monkeypatch)
     msg = grid.run_one(name, set_name, paper, tmp_path, "cpu")[1]
     assert msg.startswith("FAILED: ") and str(dest) in msg and "preset: 'cpu' there, 'paper' now" in msg
     assert "num_images: 1024 there, 5120 now" in msg
+
+
+def test_a_finished_run_reloads_without_evaluating_again(w4a4_folder, monkeypatch):
+    """Run again in its folder, a finished run returns what it recorded and its student, and evaluates nothing
+    (the re-evaluation was most of a reloading notebook cell's time); the summary line says which seconds are whose."""
+    import synq_nb.pipeline as P
+    from synq_nb import summary_line
+
+    out, first = w4a4_folder
+    calls = []
+    monkeypatch.setattr(P, "evaluate", lambda *a, **k: calls.append("evaluate"))
+    monkeypatch.setattr(P, "mean_cam_loss", lambda *a, **k: calls.append("cam"))
+    again = run_experiment(_cfg(w_bits=4, a_bits=4), out_dir=out, progress=False)
+    assert calls == [] and again["reloaded"] is True and again["reload_s"] >= 0
+    recorded = json.loads((out / "results.json").read_text())
+    assert {k: again[k] for k in recorded} == recorded  # the recorded results, unchanged
+    x = torch.randn(8, 3, 32, 32)
+    assert torch.equal(again["student"](x), first["student"](x))
+    assert "when computed; reloaded now in" in summary_line(again)
+    # a run that has not finished there is not 'reloaded': it resumes and evaluates
+    monkeypatch.undo()
+    more = run_experiment(_cfg(w_bits=4, a_bits=4, epochs=2), out_dir=out.parent / "more", progress=False)
+    assert "reloaded" not in more

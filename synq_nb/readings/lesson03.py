@@ -136,7 +136,8 @@ def fine_tuned_run(fp: float, rtn: float, final: float, epoch_seconds, total_s: 
                    device: str) -> str:
     """Test top-1 (%) of the teacher, the RTN student and the fine-tuned student's final epoch; ``epoch_seconds``:
     the run's per-epoch fine-tuning seconds (its history, kept in the checkpoint); ``total_s``: this execution's
-    seconds for the run; ``loaded``: the run folder held the finished run before this execution."""
+    seconds for the run (the reload alone when ``loaded``); ``loaded``: the run folder held the finished run before
+    this execution."""
     lost, back = fp - rtn, final - rtn
     out = [f"On the test set the teacher scores {num(fp)} %, the RTN student {num(rtn)} % and the fine-tuned student "
            f"{num(final)} % at its final epoch."]
@@ -149,10 +150,9 @@ def fine_tuned_run(fp: float, rtn: float, final: float, epoch_seconds, total_s: 
                    f"{signed(back)} points from RTN.")
     n, secs = len(epoch_seconds), sum(epoch_seconds)
     if loaded:
-        out.append(f"This execution loaded the run from the cache: its {n} epochs of fine-tuning took {num(secs, 0)} s "
-                   "when they were trained (the seconds each epoch recorded then). The "
-                   f"{num(total_s, 0)} s in brackets are this execution's: reloading, calibrating and evaluating, not "
-                   "the training.")
+        out.append(f"This execution reloaded the finished run from the cache in {num(total_s, 1)} s: its student and "
+                   "the accuracies recorded when it was computed (nothing was trained or evaluated again). Its "
+                   f"{n} epochs of fine-tuning took {num(secs, 0)} s then (the seconds each epoch recorded).")
     else:
         out.append(f"This execution trained it: {n} epochs of fine-tuning in {num(secs, 0)} s (measured per epoch; "
                    f"epochs a stopped earlier execution trained are included), {num(total_s, 0)} s for the whole run "

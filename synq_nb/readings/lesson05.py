@@ -115,7 +115,8 @@ def one_step(codes_changed: int, weights: int, channels_regridded: int, channels
 def run_time(epoch_seconds, epochs_before: int, epochs_done: int, call_seconds: float, device: str) -> str:
     """Whether this execution trained the run, resumed it or reloaded it, with the training time measured when
     the epochs were computed (``epoch_seconds``: the history's per-epoch seconds, test evaluations excluded;
-    ``epochs_before``: epochs the checkpoint held before this call; ``call_seconds``: the summary line's)."""
+    ``epochs_before``: epochs the checkpoint held before this call; ``call_seconds``: this call's seconds: the
+    summary line's, or its reload time when the run was reloaded)."""
     secs = [float(s) for s in epoch_seconds]
     total = sum(secs)
     if not secs:
@@ -132,11 +133,11 @@ def run_time(epoch_seconds, epochs_before: int, epochs_done: int, call_seconds: 
                 f"({spread}; the test evaluations after the epochs are not included). " + call +
                 "the training and every evaluation.")
     if epochs_before >= epochs_done:
-        return (f"**Reloaded, not computed.** The run folder already held the finished checkpoint, so this "
-                f"execution trained nothing: it reloaded the student and its history. The training was measured "
-                f"when it was computed: {epochs_done} {_plural(epochs_done, 'epoch')} in {num(total, 0)} s "
-                f"({spread}; the test evaluations are not included). " + call +
-                "the reload and the final evaluation, not the training.")
+        return (f"**Reloaded, not computed.** The run folder already held the finished run, so this execution "
+                f"trained and evaluated nothing: in {num(call_seconds, 1)} s it reloaded the student, its history and "
+                f"the accuracies recorded when it was computed. The training was measured then: {epochs_done} "
+                f"{_plural(epochs_done, 'epoch')} in {num(total, 0)} s ({spread}; the test evaluations are not "
+                "included); the summary line's first number of seconds is that whole run's.")
     before, now = sum(secs[:epochs_before]), sum(secs[epochs_before:epochs_done])
     return (f"**Resumed.** The checkpoint held {epochs_before} {_plural(epochs_before, 'epoch')}, trained in an "
             f"earlier execution in {num(before, 0)} s; this execution trained epochs {epochs_before + 1} to "

@@ -144,7 +144,8 @@ def run_times(finetune_s: dict, reloaded: dict, device: str, now: dict | None = 
     """``finetune_s``: {variant: fine-tuning wall seconds measured when the run was computed (the sum of its
     history's per-epoch seconds, test evaluations excluded)}; ``reloaded``: {variant: True when this execution
     reloaded the finished run from the cache instead of training it}; ``now``: {variant: the run's ``times_s`` of
-    this execution} (how its seconds split between fine-tuning, test evaluation and the validation split)."""
+    this execution, for the runs computed now} (how its seconds split between fine-tuning, test evaluation and the
+    validation split)."""
     lo, hi = min(finetune_s.values()), max(finetune_s.values())
     secs = f"fine-tuning took {num(lo, 0)} to {num(hi, 0)} s per run (wall seconds, test evaluations excluded)"
     n, back = len(reloaded), [v for v, r in reloaded.items() if r]
@@ -152,7 +153,8 @@ def run_times(finetune_s: dict, reloaded: dict, device: str, now: dict | None = 
         out = f"All {n} runs were computed in this execution, on {device}: {secs}."
     elif len(back) == n:
         out = (f"All {n} runs were finished by an earlier execution and reloaded from the cache (`SYNQ_CACHE_DIR`): "
-               f"this execution trained nothing. The table's seconds were measured when the runs were computed: {secs}.")
+               "this execution trained and evaluated nothing (the accuracies are the ones recorded when the runs were "
+               f"computed). The table's seconds were measured then: {secs}.")
     else:
         made = [v for v in reloaded if not reloaded[v]]
         out = (f"{len(made)} of the {n} runs were computed in this execution ({_list(made)}), {len(back)} reloaded from "

@@ -329,11 +329,14 @@ def run_times(rows) -> str:
         syn = (f"its synthetic set was loaded from the cache (it took {num(r['synthesis_s'], 0)} s when an earlier "
                "execution made it)" if r["from_cache"] else
                f"its synthetic set was made in this execution, in {num(r['synthesis_s'], 0)} s")
-        out.append(f"- Seed {r['seed']}: {head}; {syn}. The {num(r['call_s'], 0)} s in brackets in its summary line "
-                   "are this call's own: loading, "
-                   + ("synthesis, " if not r["from_cache"] else "")
-                   + ("the training and the evaluations." if r["epochs_before"] < ep else
-                      "the reload and the evaluations, not the training.")
+        if r["epochs_before"] < ep:
+            call = (f"The {num(r['call_s'], 0)} s in brackets in its summary line are this call's own: loading, "
+                    + ("synthesis, " if not r["from_cache"] else "") + "the training and the evaluations.")
+        else:
+            call = (f"This call took {num(r['call_s'], 1)} s: " + ("synthesis and " if not r["from_cache"] else "")
+                    + "the reload; nothing was trained or evaluated again (the accuracies are the ones recorded when "
+                    "the run was computed).")
+        out.append(f"- Seed {r['seed']}: {head}; {syn}. " + call
                    + (f" For scale: the committed run of the same setting and seed (`results/runs/main`) spent "
                       f"{num(r['committed_s'], 0)} s fine-tuning on {r['committed_device']}."
                       if r.get("committed_s") is not None else ""))
