@@ -626,3 +626,46 @@ def test_validation_sentence_without_a_known_split_size():
     assert "On the validation split (training images of the split" in t
     runs = [{k: v for k, v in r.items() if k != "val_final_top1"} for r in confirm()]
     assert "On the validation split" not in L.out_of_sample(runs)
+
+
+# ------------------------------------------------------------------ section 6: the official recipe
+def test_official_recipe_below_unresolved_and_missing():
+    synq = {0: (59.29, 72.31), 1: (58.69, 72.09), 2: (59.05, 73.25)}
+    below = {0: (41.93, 70.92), 1: (40.40, 70.04), 2: (41.0, 71.00)}
+    t = L.official_recipe(below, synq, 956.0, 450.0)
+    assert "scores 70.92, 70.04 and 71.00 on seeds 0, 1 and 2, SynQ as published 72.31, 72.09 and 73.25" in t
+    assert "official − SynQ is -1.90 points" in t and "ends **below** SynQ as published" in t
+    assert "start from different places" in t and "41.11" in t and "59.01" in t
+    assert "recipe gains +29.54 points" in t and "the recipe's fine-tuning recovers more" in t
+    assert "most of the RTN gap closes" in t
+    assert "956 CPU ms" in t and "SynQ's 450 (2.12 x)" in t
+    mixed = {0: (41.93, 70.92), 1: (40.40, 74.0)}
+    t = L.official_recipe(mixed, synq)
+    assert "the interval contains zero" in t and "ends **" not in t and "CPU ms" not in t
+    level = {0: (59.0, 75.0), 1: (58.9, 75.5), 2: (59.1, 75.2)}
+    t = L.official_recipe(level, synq)
+    assert "ends **above**" in t and "start level" in t and "RTN gap closes" not in t
+    assert "SynQ's fine-tuning recovers" not in t
+    assert "not in this checkout" in L.official_recipe({}, synq)
+
+
+def test_validation_recheck_split_and_levers():
+    def run(syn, ep, val, test):
+        return dict(seed=0, config=dict(synth_iters=syn, epochs=ep), val_final_top1=val, final_top1=test)
+    same = [run(150, 15, 84.0, 79.0), run(50, 20, 83.0, 78.0), run(250, 10, 82.0, 77.5)]
+    t = L.validation_recheck(same, [])
+    assert "validation picks 150 x 15, the split `cpu-plus` uses" in t and "picks 150 x 15 too." in t
+    assert "50 x 20: 83.00" in t and "One seed per split" in t and "levers as a whole" not in t
+    other = [run(150, 15, 82.0, 79.0), run(50, 20, 83.0, 78.0)]
+    t = L.validation_recheck(other, [])
+    assert "validation picks 50 x 20, not the 150 x 15 that `cpu-plus` uses" in t and "picks 150 x 15." in t
+    assert "not in this checkout" in L.validation_recheck([], [])
+
+    def conf(name, seed, val):
+        return dict(w_bits=3, seed=seed, run_name=f"w3a3_{name}_s{seed}", val_final_top1=val, final_top1=val - 4)
+    runs = [conf("cpu-plus", s, v) for s, v in ((3, 84.8), (4, 85.98), (5, 84.14))]
+    runs += [conf("cpu-syn150-ep15", s, v) for s, v in ((3, 80.74), (4, 79.51), (5, 78.14))]
+    t = L.validation_recheck(same, runs)
+    assert "+5.51 points on average over seeds 3, 4, 5" in t and "would have kept the levers" in t
+    runs[0]["val_final_top1"] = 70.0
+    assert "would not have established the levers" in L.validation_recheck(same, runs)
