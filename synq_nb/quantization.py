@@ -72,16 +72,17 @@ def fake_quantize(x: torch.Tensor, scale, zero_point, bits: int) -> torch.Tensor
 
 class _FakeQuantCPU(torch.autograd.Function):
     """``torch.fake_quantize_per_tensor_affine`` (tensor scale and zero point) for CPU tensors, bitwise the same
-    values and gradient (tests/test_quantization.py), in about a third of its forward time: the aten CPU kernel
-    takes ~20 ReLU passes' time for one tensor (it rounds element by element and writes a mask), this takes six
-    vectorised in-place passes (benchmarks/cost.py --floor). Forward: round(x * (1 / scale)) + zero point, clamped
-    to the codes, minus the zero point, times scale; backward: the gradient where the rounded code was inside
-    [0, qmax] (the clipped straight-through estimator), zero elsewhere."""
+    values and gradient (tests/test_quantization.py), faster on the CPU: torch's CPU kernel rounds element by element
+    (its forward took as long as 20-30 ReLU passes over the same tensor here), this is six vectorised passes, plus
+    the mask when a gradient is needed (``benchmarks/cost.py --floor`` times the whole KD step both ways). Forward:
+    round(x * (1 / scale)) + zero point, clamped to the codes, minus the zero point, times scale; backward: the
+    gradient where the rounded code was inside [0, qmax] (the clipped straight-through estimator), zero elsewhere."""
 
     @staticmethod
     def forward(ctx, x, scale, zero_point, qmax: int):
         v = x.mul(1.0 / scale).round_().add_(zero_point)
-        ctx.save_for_backward((v >= 0) & (v <= qmax))
+        if ctx.needs_input_grad[0]:  # evaluation needs no mask
+            ctx.save_for_backward((v >= 0) & (v <= qmax))
         return v.clamp_(0, qmax).sub_(zero_point).mul_(scale)
 
     @staticmethod
