@@ -248,9 +248,14 @@ def finetune(student: nn.Module, teacher: nn.Module, images: torch.Tensor, label
 
     state = D.same_on_all_ranks(read_checkpoint)
     if state is not None:
+        if "optimizer" not in state and state["epoch"] < cfg.epochs:  # a shipped run (synq_nb.artifacts) is finished
+            raise RunFolderMismatch(f"the checkpoint {ckpt} has no optimizer state, so it cannot be trained further: "
+                                    "start afresh with --fresh (fresh=True)")
         student.load_state_dict(state["student"])
-        opt.load_state_dict(state["optimizer"])  # moves the momentum buffers to the parameters' device
-        gen.set_state(state["generator"].cpu())  # the generator lives on the CPU
+        if "optimizer" in state:
+            opt.load_state_dict(state["optimizer"])  # moves the momentum buffers to the parameters' device
+        if "generator" in state:
+            gen.set_state(state["generator"].cpu())  # the generator lives on the CPU
         history, start_epoch = state["history"], state["epoch"]
     model = student
     if D.is_distributed():

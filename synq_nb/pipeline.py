@@ -79,8 +79,11 @@ def finished_run(out_dir, cfg: SynQConfig, teacher, synthetic: SyntheticSet) -> 
         results = json.loads(res_path.read_text())
     except ValueError:
         return None  # a results file cut short: the run path below rewrites it
+    from .results import ADDED_LATER  # config fields added after a run was recorded: at the value it ran with
+
     done = state["epoch"] >= cfg.epochs or state["history"].get("stopped_early")
-    if not done or results.get("config") != cfg.to_dict() or results.get("epochs_done") != len(state["history"]["epoch"]):
+    recorded = {**ADDED_LATER, **results.get("config", {})}
+    if not done or recorded != cfg.to_dict() or results.get("epochs_done") != len(state["history"]["epoch"]):
         return None
     student = quantize_model(teacher, cfg.w_bits, cfg.a_bits, cfg.weight_range)
     if cfg.extra.get("channels_last"):
@@ -127,6 +130,10 @@ def run_experiment(cfg: SynQConfig, out_dir=None, progress: bool = True, teacher
     info = teacher_info(teacher)
     if info.dataset != cfg.dataset:
         raise ValueError(f"model {cfg.model!r} is a {info.dataset} model, but dataset is {cfg.dataset!r}")
+    if out_dir is not None and resume and not fresh and not D.is_distributed():
+        from .artifacts import install
+
+        install(out_dir)  # a run the package ships, written into its empty folder (synq_nb.artifacts)
     if (out_dir is not None and resume and not fresh and not D.is_distributed()
             and (Path(out_dir) / "results.json").is_file()):  # finished before? then reload, evaluate nothing again
         if synthetic is None:  # its training images identify the run (from the cache when made before)

@@ -133,7 +133,7 @@ def test_run_times_all_reloaded_with_this_executions_split():
            FILT: dict(load=0.3, validation=16.0, synthesis=0.0, calibration=1.5, evaluation_during_finetune=5.0,
                       finetune=1.2, evaluation=29.0)}
     text = L.run_times({BASE: 45.2, FILT: 57.8}, {BASE: True, FILT: True}, "cpu", now)
-    assert "reloaded from the cache" in text and "trained and evaluated nothing" in text and "45 to 58 s" in text
+    assert "finished before this execution" in text and "trained and evaluated nothing" in text and "45 to 58 s" in text
     assert "This execution spent 100 s on the 2 runs (48 to 52 s each)" in text
     assert "2 s fine-tuning, 61 s evaluating the test set" in text and "34 s on the validation split" in text
     assert "4 s on the rest" in text
@@ -142,7 +142,7 @@ def test_run_times_all_reloaded_with_this_executions_split():
 def test_run_times_mixed():
     text = L.run_times({BASE: 45.0, FILT: 58.0, CAM: 50.0}, {BASE: True, FILT: False, CAM: True}, "cpu")
     assert "1 of the 3 runs were computed in this execution (+ filter)" in text
-    assert "2 reloaded from the cache (baseline and + CAM)" in text
+    assert "2 finished before and reloaded (baseline and + CAM)" in text
 
 
 # ------------------------------------------------------------------ the live ablation

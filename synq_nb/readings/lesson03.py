@@ -150,7 +150,8 @@ def fine_tuned_run(fp: float, rtn: float, final: float, epoch_seconds, total_s: 
                    f"{signed(back)} points from RTN.")
     n, secs = len(epoch_seconds), sum(epoch_seconds)
     if loaded:
-        out.append(f"This execution reloaded the finished run from the cache in {num(total_s, 1)} s: its student and "
+        out.append(f"This execution reloaded the finished run (cached by an earlier execution, or shipped with synq_nb) "
+                   f"in {num(total_s, 1)} s: its student and "
                    "the accuracies recorded when it was computed (nothing was trained or evaluated again). Its "
                    f"{n} epochs of fine-tuning took {num(secs, 0)} s then (the seconds each epoch recorded).")
     else:

@@ -133,7 +133,8 @@ def run_time(epoch_seconds, epochs_before: int, epochs_done: int, call_seconds: 
                 f"({spread}; the test evaluations after the epochs are not included). " + call +
                 "the training and every evaluation.")
     if epochs_before >= epochs_done:
-        return (f"**Reloaded, not computed.** The run folder already held the finished run, so this execution "
+        return (f"**Reloaded, not computed.** The run was finished before (cached by an earlier execution, or shipped "
+                f"with synq_nb), so this execution "
                 f"trained and evaluated nothing: in {num(call_seconds, 1)} s it reloaded the student, its history and "
                 f"the accuracies recorded when it was computed. The training was measured then: {epochs_done} "
                 f"{_plural(epochs_done, 'epoch')} in {num(total, 0)} s ({spread}; the test evaluations are not "

@@ -152,13 +152,13 @@ def run_times(finetune_s: dict, reloaded: dict, device: str, now: dict | None = 
     if not back:
         out = f"All {n} runs were computed in this execution, on {device}: {secs}."
     elif len(back) == n:
-        out = (f"All {n} runs were finished by an earlier execution and reloaded from the cache (`SYNQ_CACHE_DIR`): "
-               "this execution trained and evaluated nothing (the accuracies are the ones recorded when the runs were "
+        out = (f"All {n} runs were finished before this execution (by an earlier one, or shipped with synq_nb: the lines "
+               "above say which) and were reloaded: this execution trained and evaluated nothing (the accuracies are the ones recorded when the runs were "
                f"computed). The table's seconds were measured then: {secs}.")
     else:
         made = [v for v in reloaded if not reloaded[v]]
-        out = (f"{len(made)} of the {n} runs were computed in this execution ({_list(made)}), {len(back)} reloaded from "
-               f"the cache ({_list(back)}); the table's seconds are each run's own, measured when it was computed: "
+        out = (f"{len(made)} of the {n} runs were computed in this execution ({_list(made)}), {len(back)} finished before "
+               f"and reloaded ({_list(back)}); the table's seconds are each run's own, measured when it was computed: "
                f"{secs}.")
     if now:
         tot = {k: sum(v for s, v in t.items() if s != "evaluation_during_finetune") for k, t in now.items()}

@@ -319,8 +319,8 @@ def run_times(rows) -> str:
             head = (f"**computed in this execution**: {ep} epochs of fine-tuning in {ft} s on {r['device']} "
                     "(training only; the test evaluations are not included)")
         elif r["epochs_before"] >= ep:
-            head = (f"**reloaded, not computed**: the run folder held the finished checkpoint, so nothing was "
-                    f"trained now; the {ep} epochs took {ft} s when they were computed (training only; "
+            head = (f"**reloaded, not computed**: the run was finished before (cached by an earlier execution, or "
+                    f"shipped with synq_nb), so nothing was trained now; the {ep} epochs took {ft} s when they were computed (training only; "
                     + unknown.format(r["device"]) + ")")
         else:
             head = (f"**resumed**: the checkpoint held {r['epochs_before']} epochs from an earlier execution; this "
