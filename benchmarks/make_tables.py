@@ -686,7 +686,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", default="results/runs", help="folder with <set>/<name>.json from grid.py")
     p.add_argument("--cost", nargs="*", default=["results/cost_cpu.json", "results/cost_cpu_variants.json",
-                                                  "results/cost_cuda.json"], help="cost JSONs from cost.py")
+                                                  "results/cost_cpu_floor.json", "results/cost_cuda.json"],
+                   help="cost JSONs from cost.py")
     p.add_argument("--paper", default=None, help="results JSON of the paper-preset GPU run")
     p.add_argument("--out-md", default="results/RESULTS.md")
     p.add_argument("--readme", default="README.md")
