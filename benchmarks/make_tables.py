@@ -555,7 +555,9 @@ def two_roles_table(calib, main_runs, official) -> str:
     for a, b, label in ((synq, calib, "filtered − unfiltered calibration (both filter the fine-tuning batches)"),
                         (calib, base, "SynQ with unfiltered calibration − baseline (filtered batches, CAM and soft labels; the "
                          "same unfiltered calibration)"),
-                        (official, synq, "official recipe − SynQ as published")):
+                        (official, synq, "official recipe − SynQ as published"),
+                        (official, calib, "official recipe − SynQ with unfiltered calibration (both calibrate on (nearly) "
+                         "raw images: d0 80 barely filters)")):
         if a and b:
             p = paired(by_seed_of(a, "final_top1"), by_seed_of(b, "final_top1"))
             if p["seeds"]:

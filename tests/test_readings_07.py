@@ -669,3 +669,16 @@ def test_validation_recheck_split_and_levers():
     assert "+5.51 points on average over seeds 3, 4, 5" in t and "would have kept the levers" in t
     runs[0]["val_final_top1"] = 70.0
     assert "would not have established the levers" in L.validation_recheck(same, runs)
+
+
+def test_official_recipe_against_the_same_start():
+    synq = {0: (59.29, 72.31), 1: (58.69, 72.09), 2: (59.05, 73.25)}
+    official = {0: (41.93, 70.92), 1: (40.40, 68.04), 2: (40.49, 70.54)}
+    calib = {0: (41.6, 51.29), 1: (40.2, 48.94), 2: (41.6, 54.97)}
+    t = L.official_recipe(official, synq, calib=calib)
+    assert "the `calib` runs, RTN 41.13, the same near-raw start" in t
+    assert "official − SynQ (unfiltered calibration) is +18.10 points" in t
+    assert "the recipe's fine-tuning ends higher than SynQ's losses do" in t
+    worse = {s: (r, f - 30) for s, (r, f) in official.items()}
+    assert "SynQ's losses end higher" in L.official_recipe(worse, synq, calib=calib)
+    assert "the same near-raw start" not in L.official_recipe(official, synq)
