@@ -285,7 +285,7 @@ def test_teachers_page_is_in_the_book_and_reads_the_measured_times():
     assert config["sphinx"]["local_extensions"]["notebook_times"] == "_ext"
     page = (REPO / "book" / "teachers.md").read_text()
     assert "make student" in page and "```{notebook-times}" in page and "```{slow-cells}" in page
-    assert "loaded 2-core CPU" in page and "warm" in page
+    assert "idle 2-core CPU" in page and "**Cold**" in page and "**warm**" in page
     assert not re.search(r"\d+(\.\d+)? ?(s|min)\b", page), "times on the page come from the directives, not by hand"
 
     ext = _page_ext()
