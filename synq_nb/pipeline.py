@@ -241,5 +241,5 @@ def summary_line(r: dict) -> str:
     return (f"{r['model']} W{r['w_bits']}A{r['a_bits']} seed {r['seed']} ({r['preset']}): FP {r['fp_top1']:.2f}  "
             f"RTN {r['rtn_top1']:.2f}  final {r['final_top1']:.2f} (best {r['best_top1']:.2f})  "
             f"size {r['size_bits_fp'] / 8e6:.2f} MB -> {r['size_bits_quant'] / 8e6:.2f} MB  "
-            + (f"[{r['total_s']:.0f} s on {r['device']} when computed; reloaded now in {r['reload_s']:.1f} s]"
+            + (f"[reloaded in {r['reload_s']:.1f} s; its fine-tuning took {sum(r['history']['seconds']):.0f} s when computed]"
                if r.get("reloaded") else f"[{r['total_s']:.0f} s on {r['device']}]"))

@@ -198,7 +198,29 @@ def test_confirm_and_validation_sets():
     assert (same_cost["synth_iters"], same_cost["epochs"]) == (plus.synth_iters, plus.epochs)
     assert same_cost["weight_range"] == "minmax" and same_cost["kd_temperature"] == 1.0  # the levers off
     assert sorted(o["d0"] for s, o in runs.values() if s == "val-d0") == [4, 8, 16, 32]
-    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0", "calib", "val-tau"}
+    assert set(grid.NEEDS_VALIDATION) == {"confirm", "val-d0", "calib", "val-tau", "val-split"}
+
+
+def test_val_split_set_spends_cpu_plus_budget_three_ways_and_make_tables_reads_it():
+    runs = {n: grid.run_config(o) for n, s, o in grid.experiments({"val-split"}, "cpu", MODEL)}
+    plus = get_config("cpu-plus").to_dict()
+    assert sorted((c["synth_iters"], c["epochs"]) for c in runs.values()) == [(50, 20), (150, 15), (250, 10)]
+    for c in runs.values():  # only the split differs from cpu-plus (the preset's name is a label)
+        assert {k for k in c if c[k] != plus.get(k)} <= {"synth_iters", "epochs", "preset", "w_bits", "a_bits"}
+        assert c["seed"] == 0 and c["w_bits"] == c["a_bits"] == 3
+    spec = importlib.util.spec_from_file_location("make_tables", REPO / "benchmarks" / "make_tables.py")
+    mt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mt)
+
+    def run(syn, ep, val, test):
+        return dict(seed=0, config=dict(synth_iters=syn, epochs=ep), val_final_top1=val, final_top1=test,
+                    cpu_s=dict(total=900.0), command="python -m synq_nb run ...", date="2026-12-05", device="cpu")
+    text = mt.split_choice([run(150, 15, 86.09, 81.94), run(50, 20, 83.83, 79.40), run(250, 10, 75.90, 72.27)])
+    assert "validation split picks 150 synthesis iterations x 15 epochs" in text and "the same choice" in text
+    assert "`cpu-plus` keeps 150 synthesis iterations x 15 epochs" in text and "| 50 x 20 | 0 | 83.83 | 79.40 |" in text
+    text = mt.split_choice([run(150, 15, 80.0, 81.94), run(50, 20, 83.83, 79.40)])
+    assert "a different choice" in text and "does not confirm `cpu-plus`'s 150 synthesis iterations x 15 epochs" in text
+    assert mt.split_choice([]) == mt.NOT_YET
 
 
 def test_calib_set_is_synq_with_only_the_calibration_unfiltered():

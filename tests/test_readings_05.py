@@ -82,7 +82,7 @@ def test_run_time_computed_reloaded_resumed():
     assert "2,300 s" in c and "cpu (x86_64, 2 threads)" in c and "Reloaded" not in c
     r = L.run_time(secs, 4, 4, 34.0, "cpu")
     assert r.startswith("**Reloaded, not computed.**") and "trained and evaluated nothing" in r and "2,230 s" in r
-    assert "in 34.0 s it reloaded" in r and "that whole run's" in r
+    assert "in 34.0 s it reloaded" in r and "the reload's seconds and the fine-tuning's" in r
     m = L.run_time(secs, 1, 4, 1800.0, "cpu")
     assert m.startswith("**Resumed.**") and "500 s" in m and "epochs 2 to 4" in m and "1,730 s" in m and "2,230 s" in m
     same = L.run_time([5.0, 5.2], 0, 2, 8.0, "cpu")

@@ -143,8 +143,8 @@ def test_run_times_reloaded_computed_resumed():
     t = L.run_times([_timing(epochs_before=10, device="cpu (x86_64, 2 threads)", committed_s=936.2,
                              committed_device="cpu (x86_64, 1 threads)")])
     assert "**reloaded, not computed**" in t and "took 755 s when they were computed" in t
-    assert "the checkpoint does not record the device or the number of threads it was trained on; this call ran on " \
-           "cpu (x86_64, 2 threads)" in t
+    assert "the checkpoint does not record the device or the number of threads it was trained on; its results name " \
+           "cpu (x86_64, 2 threads), the device of the call that last evaluated it" in t
     assert "the committed run of the same setting and seed (`results/runs/main`) spent 936 s fine-tuning on cpu " \
            "(x86_64, 1 threads)" in t
     assert "loaded from the cache (it took 374 s" in t and "This call took 57.0 s: the reload;" in t

@@ -158,7 +158,8 @@ def test_a_finished_run_reloads_without_evaluating_again(w4a4_folder, monkeypatc
     assert {k: again[k] for k in recorded} == recorded  # the recorded results, unchanged
     x = torch.randn(8, 3, 32, 32)
     assert torch.equal(again["student"](x), first["student"](x))
-    assert "when computed; reloaded now in" in summary_line(again)
+    assert f"[reloaded in {again['reload_s']:.1f} s; its fine-tuning took {sum(first['history']['seconds']):.0f} s when " \
+           "computed]" in summary_line(again)
     # a run that has not finished there is not 'reloaded': it resumes and evaluates
     monkeypatch.undo()
     more = run_experiment(_cfg(w_bits=4, a_bits=4, epochs=2), out_dir=out.parent / "more", progress=False)

@@ -30,7 +30,7 @@ LESSONS = [
      "00, 01"),
     ("03", "03_gradcam_alignment.ipynb", "03 · Grad-CAM alignment",
      "Grad-CAM step by step; teacher and quantized student look at different places; the CAM alignment loss "
-     "(Idea 2)", "00, 02 (its fine-tuned student is 05's run, made here if not cached)"),
+     "(Idea 2)", "00, 02 (its fine-tuned student is 05's run, which ships with synq_nb)"),
     ("04", "04_difficulty_soft_labels.ipynb", "04 · Difficulty and soft labels",
      "difficulty 1 − p(y); when the assigned label is wrong; knowledge distillation's soft labels and the "
      "threshold tau (Idea 3)", "00, 01, 02"),
@@ -92,8 +92,8 @@ def course_map(times: dict | None, source: dict | None = None) -> str:
         where.append(f"with `{source['command']}`")
     text = table + "\n\n" + "Run times measured " + (" ".join(where) if where else "(no date or machine recorded)")
     text += (", at the reader's settings (the defaults of each `parameters` cell). Cold: with an empty cache, as on "
-             "a first run, so whatever the notebook caches (synthetic sets, fine-tuned students) is computed; warm: "
-             "with the cache filled, so it is loaded.")
+             "a first run, so the synthetic set is made and the fine-tuned runs that ship with synq_nb are loaded "
+             "from the package; warm: with the cache filled, so everything is loaded.")
     cold = [(times.get(k) or {}).get("cold_s") for k, *_ in LESSONS]
     warm = [(times.get(k) or {}).get("warm_s") for k, *_ in LESSONS]
     if all(v is not None for v in cold + warm):

@@ -138,7 +138,7 @@ def run_time(epoch_seconds, epochs_before: int, epochs_done: int, call_seconds: 
                 f"trained and evaluated nothing: in {num(call_seconds, 1)} s it reloaded the student, its history and "
                 f"the accuracies recorded when it was computed. The training was measured then: {epochs_done} "
                 f"{_plural(epochs_done, 'epoch')} in {num(total, 0)} s ({spread}; the test evaluations are not "
-                "included); the summary line's first number of seconds is that whole run's.")
+                "included); the summary line gives both, the reload's seconds and the fine-tuning's.")
     before, now = sum(secs[:epochs_before]), sum(secs[epochs_before:epochs_done])
     return (f"**Resumed.** The checkpoint held {epochs_before} {_plural(epochs_before, 'epoch')}, trained in an "
             f"earlier execution in {num(before, 0)} s; this execution trained epochs {epochs_before + 1} to "

@@ -311,8 +311,8 @@ def run_times(rows) -> str:
     (this call's); optional ``committed_s`` and ``committed_device``: the fine-tuning seconds of the committed run of
     the same setting and seed (``results/runs/main``), for scale."""
     out = []
-    unknown = ("the checkpoint does not record the device or the number of threads it was trained on; this call "
-               "ran on {}")
+    unknown = ("the checkpoint does not record the device or the number of threads it was trained on; its results "
+               "name {}, the device of the call that last evaluated it")
     for r in rows:
         ep, ft = r["epochs_done"], num(r["finetune_s"], 0)
         if r["epochs_before"] <= 0:
