@@ -94,6 +94,9 @@ def experiments(sets, preset, model):
     if "official" in sets:
         for seed in (0, 1, 2):
             runs.append((f"w3a3_official_s{seed}", "official", dict(SYNQ, preset="official", w_bits=3, a_bits=3, seed=seed)))
+            # its matched control: SynQ as published at the recipe's d0 = 80 (the same calibration images and the
+            # same filtered batches; only the losses differ); seed 0 is the d0 set's run
+            runs.append((f"w3a3_synq-d0-80_s{seed}", "official", dict(SYNQ, d0=80, w_bits=3, a_bits=3, seed=seed)))
     # the split of cpu-plus's budget between synthesis iterations and fine-tuning epochs, chosen again on the
     # validation split (seed 0; first chosen by test accuracy in the levers set: 150 x 15 of 50 x 20 / 250 x 10)
     if "val-split" in sets:

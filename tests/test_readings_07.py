@@ -632,33 +632,51 @@ def test_validation_sentence_without_a_known_split_size():
 def test_official_recipe_below_unresolved_and_missing():
     synq = {0: (59.29, 72.31), 1: (58.69, 72.09), 2: (59.05, 73.25)}
     below = {0: (41.93, 70.92), 1: (40.40, 70.04), 2: (41.0, 71.00)}
-    t = L.official_recipe(below, synq, 956.0, 450.0)
+    t = L.official_recipe(below, synq, 956.0, 450.0, ms_spread=(853.0, 956.0))
     assert "scores 70.92, 70.04 and 71.00 on seeds 0, 1 and 2, SynQ as published 72.31, 72.09 and 73.25" in t
     assert "official − SynQ is -1.90 points" in t and "ends **below** SynQ as published" in t
-    assert "start from different places" in t and "41.11" in t and "59.01" in t
-    assert "recipe gains +29.54 points" in t and "the recipe's fine-tuning recovers more" in t
-    assert "most of the RTN gap closes" in t
-    assert "956 CPU ms" in t and "SynQ's 450 (2.12 x)" in t
+    assert "RTN 41.11 for the recipe, 59.01 for SynQ" in t and "the start is this implementation's" in t
+    assert "956 CPU ms on one thread (its runs spread 853 to 956 ms" in t and "SynQ's 450 (2.12 x)" in t
+    assert "consistent with the adversarial term" in t and "not timed one by one" in t
+    assert "only the losses differ" not in t  # no matched control given
     mixed = {0: (41.93, 70.92), 1: (40.40, 74.0)}
     t = L.official_recipe(mixed, synq)
     assert "the interval contains zero" in t and "ends **" not in t and "CPU ms" not in t
     level = {0: (59.0, 75.0), 1: (58.9, 75.5), 2: (59.1, 75.2)}
     t = L.official_recipe(level, synq)
-    assert "ends **above**" in t and "start level" in t and "RTN gap closes" not in t
-    assert "SynQ's fine-tuning recovers" not in t
+    assert "ends **above**" in t and "start level" in t
     assert "not in this checkout" in L.official_recipe({}, synq)
 
 
+def test_official_recipe_against_synq_at_the_same_d0():
+    synq = {0: (59.29, 72.31), 1: (58.69, 72.09), 2: (59.05, 73.25)}
+    official = {0: (41.93, 70.92), 1: (40.40, 68.04), 2: (40.49, 70.54)}
+    matched = {0: (41.93, 63.64), 1: (40.40, 60.0), 2: (40.49, 64.0)}
+    t = L.official_recipe(official, synq, matched=matched)
+    assert "SynQ as published at the recipe's d0 = 80: the same calibration images (RTN 40.94)" in t
+    assert "official − SynQ at d0 = 80 is +7.29 points" in t and "(+7.28, +8.04, +6.54" in t
+    assert "the recipe's losses end higher than the paper's" in t and "includes a larger step" in t
+    worse = {s: (r, f - 30) for s, (r, f) in official.items()}
+    assert "the paper's losses end higher than the recipe's" in L.official_recipe(worse, synq, matched=matched)
+    one = L.official_recipe(official, synq, matched={0: matched[0]})
+    assert "on seed 0 alone (one seed: no interval" in one and "end higher" not in one
+
+
 def test_validation_recheck_split_and_levers():
-    def run(syn, ep, val, test):
-        return dict(seed=0, config=dict(synth_iters=syn, epochs=ep), val_final_top1=val, final_top1=test)
-    same = [run(150, 15, 84.0, 79.0), run(50, 20, 83.0, 78.0), run(250, 10, 82.0, 77.5)]
+    def run(syn, ep, val, test, cpu=None):
+        r = dict(seed=0, config=dict(synth_iters=syn, epochs=ep), val_final_top1=val, final_top1=test)
+        if cpu:
+            r.update(cpu_s=dict(total=cpu), synthetic_from_cache=False)
+        return r
+    same = [run(150, 15, 84.0, 79.0, 1147.0), run(50, 20, 83.0, 78.0, 1037.0), run(250, 10, 82.0, 77.5, 1167.0)]
     t = L.validation_recheck(same, [])
-    assert "validation picks 150 x 15, the split `cpu-plus` uses" in t and "picks 150 x 15 too." in t
-    assert "50 x 20: 83.00" in t and "One seed per split" in t and "levers as a whole" not in t
+    assert "validation picks 150 x 15, the split `cpu-plus` uses" in t and "scores highest too." in t
+    assert "50 x 20: 83.00 (1,037 CPU s)" in t and "1,037 to 1,167 CPU seconds (13 % apart)" in t
+    assert "One seed per split" in t and "levers as a whole" not in t and "chose the split before" in t
     other = [run(150, 15, 82.0, 79.0), run(50, 20, 83.0, 78.0)]
     t = L.validation_recheck(other, [])
-    assert "validation picks 50 x 20, not the 150 x 15 that `cpu-plus` uses" in t and "picks 150 x 15." in t
+    assert "validation picks 50 x 20, not the 150 x 15 that `cpu-plus` uses" in t and "scores highest." in t
+    assert "CPU seconds (" not in t
     assert "not in this checkout" in L.validation_recheck([], [])
 
     def conf(name, seed, val):
@@ -666,19 +684,7 @@ def test_validation_recheck_split_and_levers():
     runs = [conf("cpu-plus", s, v) for s, v in ((3, 84.8), (4, 85.98), (5, 84.14))]
     runs += [conf("cpu-syn150-ep15", s, v) for s, v in ((3, 80.74), (4, 79.51), (5, 78.14))]
     t = L.validation_recheck(same, runs)
-    assert "+5.51 points on average over seeds 3, 4, 5" in t and "would have kept the levers" in t
+    assert "+5.51 points on average over seeds 3, 4, 5" in t and "the bundle passes on validation accuracy alone" in t
+    assert "not the choice of each lever" in t
     runs[0]["val_final_top1"] = 70.0
-    assert "would not have established the levers" in L.validation_recheck(same, runs)
-
-
-def test_official_recipe_against_the_same_start():
-    synq = {0: (59.29, 72.31), 1: (58.69, 72.09), 2: (59.05, 73.25)}
-    official = {0: (41.93, 70.92), 1: (40.40, 68.04), 2: (40.49, 70.54)}
-    calib = {0: (41.6, 51.29), 1: (40.2, 48.94), 2: (41.6, 54.97)}
-    t = L.official_recipe(official, synq, calib=calib)
-    assert "the `calib` runs, RTN 41.13, the same near-raw start" in t
-    assert "official − SynQ (unfiltered calibration) is +18.10 points" in t
-    assert "the recipe's fine-tuning ends higher than SynQ's losses do" in t
-    worse = {s: (r, f - 30) for s, (r, f) in official.items()}
-    assert "SynQ's losses end higher" in L.official_recipe(worse, synq, calib=calib)
-    assert "the same near-raw start" not in L.official_recipe(official, synq)
+    assert "would not keep the bundle" in L.validation_recheck(same, runs)
