@@ -330,13 +330,19 @@ def test_grid_official_set():
     spec.loader.exec_module(grid)
     model = "resnet20_cifar10_akamaster"
     runs = {n: (s, o) for n, s, o in grid.experiments({"official"}, "cpu", model)}
-    assert sorted(runs) == [f"w3a3_official_s{s}" for s in (0, 1, 2)]
+    assert sorted(runs) == sorted([f"w3a3_official_s{s}" for s in (0, 1, 2)] + [f"w3a3_synq-d0-80_s{s}" for s in (0, 1, 2)])
     for seed in (0, 1, 2):
         got = grid.run_config(runs[f"w3a3_official_s{seed}"][1])
         want = get_config("official", model=model, dataset="cifar10", w_bits=3, a_bits=3, seed=seed,
                           eval_every=5).to_dict()
         want.pop("device")
         assert got == want
+        # the matched control: SynQ as published (cpu preset) at the recipe's d0 = 80, nothing else changed
+        control = grid.run_config(runs[f"w3a3_synq-d0-80_s{seed}"][1])
+        cpu_at_80 = get_config("cpu", model=model, dataset="cifar10", w_bits=3, a_bits=3, seed=seed, eval_every=5,
+                               d0=80.0).to_dict()
+        cpu_at_80.pop("device")
+        assert control == cpu_at_80 and control["d0"] == want["d0"] == 80.0
     # a run recorded before the new options existed compares equal to one with their defaults, not to official
     cpu = grid.run_config(dict(grid.SYNQ, model=model, preset="cpu", eval_every=5, w_bits=3, a_bits=3, seed=0))
     old = {k: v for k, v in cpu.items() if k not in ("cam_clamp_weights", "lambda_fa", "lambda_adv", "adv_eps")}
