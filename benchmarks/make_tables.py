@@ -600,7 +600,9 @@ def two_roles_table(calib, main_runs, official) -> str:
                          "same unfiltered calibration)"),
                         (official, synq, "official recipe − SynQ as published"),
                         (official, control, "official recipe − SynQ as published at d0 = 80 (the same calibration images "
-                         "and filtered batches: only the losses differ)")):
+                         "and filtered batches: only the losses differ)"),
+                        (synq, control, "SynQ as published at d0 = 8 − at d0 = 80 (the cut-off, for calibration and "
+                         "batches)")):
         if a and b:
             p = paired(by_seed_of(a, "final_top1"), by_seed_of(b, "final_top1"))
             if p["seeds"]:

@@ -72,9 +72,8 @@ def fake_quantize(x: torch.Tensor, scale, zero_point, bits: int) -> torch.Tensor
 
 class _FakeQuantCPU(torch.autograd.Function):
     """``torch.fake_quantize_per_tensor_affine`` (tensor scale and zero point) for CPU tensors, bitwise the same
-    values and gradient (tests/test_quantization.py), faster on the CPU: torch's CPU kernel rounds element by element
-    (its forward took as long as 20-30 ReLU passes over the same tensor here), this is six vectorised passes, plus
-    the mask when a gradient is needed (``benchmarks/cost.py --floor`` times the whole KD step both ways). Forward:
+    values and gradient (tests/test_quantization.py), faster on the CPU: torch's CPU kernel rounds element by element,
+    this is six vectorised passes, plus the mask when a gradient is needed (``benchmarks/cost.py --floor`` times the whole KD step both ways). Forward:
     round(x * (1 / scale)) + zero point, clamped to the codes, minus the zero point, times scale; backward: the
     gradient where the rounded code was inside [0, qmax] (the clipped straight-through estimator), zero elsewhere."""
 

@@ -1319,7 +1319,7 @@ def official_recipe(official: dict, synq: dict, official_ms: float | None = None
                    f"calibration images (RTN {num(m_rtn)}) and the same filtered batches, only the losses differ. "
                    + paired_sentence(o_final, {s: v[1] for s, v in matched.items()}, "official − SynQ at d0 = 80")
                    + "." + verdict + " The recipe's KD term is also scaled by 8,000 at the same learning rate (its "
-                   "gradients clipped at norm 5), so the losses' effect includes a larger step.")
+                   "gradients clipped at norm 5), so the losses' effect may include a larger step.")
     if official_ms and synq_ms:
         spread = (f" (its runs spread {num(ms_spread[0], 0)} to {num(ms_spread[1], 0)} ms with the machine's load)"
                   if ms_spread and ms_spread[1] > ms_spread[0] else "")
